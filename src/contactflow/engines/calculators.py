@@ -1,0 +1,231 @@
+"""``get_calculator(spec, device)``: lazy imports, cached models, versions recorded.
+
+Modelled on quacc's ``pick_calculator``: every engine is chosen here and nowhere else.
+"""
+
+import hashlib
+import logging
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from contactflow.errors import EngineSpecError
+from contactflow.paths import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+BASE_ENGINES = ("chgnet", "mace")
+MODIFIERS = ("d3",)
+VALID_SPECS_HELP = (
+    "valid engine specs: 'chgnet', 'mace:<path to .model file>', each optionally with '+d3' "
+    "(e.g. 'chgnet+d3', 'mace:potentials/mlp/x.model+d3')"
+)
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A parsed engine spec: base engine, its argument (model path) and modifiers."""
+
+    base: str
+    arg: str | None = None
+    modifiers: tuple[str, ...] = ()
+
+    @property
+    def canonical(self) -> str:
+        """The spec string in canonical form (stable key for stores and caches)."""
+        core = f"{self.base}:{self.arg}" if self.arg else self.base
+        return "+".join([core, *self.modifiers])
+
+
+@dataclass
+class EngineInfo:
+    """What produced a number: spec, device, package versions and a hash of the model weights."""
+
+    spec: str
+    device: str
+    versions: dict[str, str] = field(default_factory=dict)
+    model_hash: str | None = None
+    model_path: str | None = None
+
+
+def parse_spec(spec: str) -> EngineSpec:
+    """Parse ``base[:arg][+modifier...]`` and validate it.
+
+    Parameters
+    ----------
+    spec
+        Engine spec such as ``"chgnet+d3"`` or ``"mace:potentials/mlp/si.model"``.
+
+    Returns
+    -------
+    EngineSpec
+        The parsed spec.
+
+    Raises
+    ------
+    EngineSpecError
+        If the base engine or a modifier is unknown, or a required argument is missing.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise EngineSpecError(f"empty engine spec; {VALID_SPECS_HELP}")
+    core, *mods = spec.strip().split("+")
+    base, _, arg = core.partition(":")
+    base = base.strip().lower()
+    if base not in BASE_ENGINES:
+        raise EngineSpecError(f"unknown engine {base!r} in spec {spec!r}; {VALID_SPECS_HELP}")
+    mods = tuple(m.strip().lower() for m in mods)
+    for m in mods:
+        if m not in MODIFIERS:
+            raise EngineSpecError(f"unknown modifier '+{m}' in spec {spec!r}; {VALID_SPECS_HELP}")
+    if base == "mace":
+        if not arg:
+            raise EngineSpecError(f"spec {spec!r} names no model file; {VALID_SPECS_HELP}")
+        path = _resolve_model_path(arg)
+        if not path.is_file():
+            raise EngineSpecError(f"MACE model file not found: {arg!r} (looked at {path}); {VALID_SPECS_HELP}")
+        arg = str(path)
+    elif arg:
+        raise EngineSpecError(f"engine {base!r} takes no argument (got {arg!r}); {VALID_SPECS_HELP}")
+    return EngineSpec(base=base, arg=arg or None, modifiers=mods)
+
+
+def _resolve_model_path(arg: str) -> Path:
+    p = Path(arg).expanduser()
+    if not p.is_absolute() and not p.exists() and (REPO_ROOT / p).exists():
+        p = REPO_ROOT / p
+    return p.resolve()
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Return ``"cuda"`` or ``"cpu"``; ``auto`` picks cuda when torch sees a GPU.
+
+    An explicit ``"cuda"`` without a GPU falls back to cpu with a warning.
+    """
+    if device not in DEVICES:
+        raise EngineSpecError(f"unknown device {device!r}; valid devices: {', '.join(DEVICES)}")
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if device == "cuda" and not has_cuda:
+        warnings.warn("device 'cuda' requested but no GPU is visible; using cpu", stacklevel=2)
+        return "cpu"
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    return device
+
+
+def get_calculator(spec: str, device: str = "auto"):
+    """Return an ASE calculator for an engine spec.
+
+    Parameters
+    ----------
+    spec
+        Engine spec, see :data:`VALID_SPECS_HELP`.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    ase.calculators.calculator.Calculator
+        A calculator (a ``SumCalculator`` when ``+d3`` is given). Models are cached per (spec, device),
+        so repeated calls are cheap; the calculator object itself is fresh for each call.
+
+    Raises
+    ------
+    EngineSpecError
+        If the spec is invalid (the message lists the valid specs).
+    """
+    parsed = parse_spec(spec)
+    dev = resolve_device(device)
+    calc = _base_calculator(parsed.base, parsed.arg, dev)
+    if "d3" in parsed.modifiers:
+        from ase.calculators.mixing import SumCalculator
+
+        calc = SumCalculator([calc, _d3_calculator(dev)])
+    return calc
+
+
+def engine_info(spec: str, device: str = "auto") -> EngineInfo:
+    """Describe an engine for provenance: canonical spec, device, versions, model hash."""
+    parsed = parse_spec(spec)
+    dev = resolve_device(device)
+    pkgs = ["contactflow", "ase", "torch"]
+    model_path: Path | None = None
+    if parsed.base == "chgnet":
+        pkgs.append("chgnet")
+        model_path = _chgnet_weights_file()
+    elif parsed.base == "mace":
+        pkgs += ["mace-torch", "e3nn"]
+        model_path = Path(parsed.arg)
+    if "d3" in parsed.modifiers:
+        pkgs.append("torch-dftd")
+    return EngineInfo(
+        spec=parsed.canonical,
+        device=dev,
+        versions={p: _pkg_version(p) for p in pkgs},
+        model_hash=_file_hash(model_path) if model_path else None,
+        model_path=str(model_path) if model_path else None,
+    )
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@lru_cache(maxsize=32)
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()[:16]
+
+
+def _chgnet_weights_file() -> Path | None:
+    import chgnet
+
+    files = sorted((Path(chgnet.__file__).parent / "pretrained").rglob("*.pth.tar"))
+    # CHGNet.load() defaults to the newest shipped model (0.3.0)
+    newest = [f for f in files if "0.3.0" in str(f)] or files
+    return newest[-1] if newest else None
+
+
+def _base_calculator(base: str, arg: str | None, device: str):
+    if base == "chgnet":
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return CHGNetCalculator(model=_chgnet_model(device), use_device=device)
+    if base == "mace":
+        from mace.calculators import MACECalculator
+
+        return MACECalculator(models=_mace_model(arg, device), device=device, default_dtype="float64")
+    raise EngineSpecError(f"unknown engine {base!r}; {VALID_SPECS_HELP}")  # pragma: no cover
+
+
+@lru_cache(maxsize=4)
+def _chgnet_model(device: str):
+    from chgnet.model import CHGNet
+
+    log.info("loading CHGNet weights shipped in the chgnet package (device=%s)", device)
+    return CHGNet.load(use_device=device, verbose=False)
+
+
+@lru_cache(maxsize=8)
+def _mace_model(path: str, device: str):
+    from contactflow.engines.mace_io import load_mace_model
+
+    return load_mace_model(path, device)
+
+
+def _d3_calculator(device: str):
+    from torch_dftd.torch_dftd3_calculator import TorchDFTD3Calculator
+
+    # BJ damping with PBE parameters; 10 Å cutoff keeps the cost linear for interfaces of a few
+    # hundred atoms while capturing > 99 % of the interlayer dispersion energy of graphite.
+    return TorchDFTD3Calculator(damping="bj", xc="pbe", device=device, cutoff=10.0, cnthr=10.0)

@@ -1,0 +1,246 @@
+"""Load MACE ``.model`` files without running code from them; build tiny MACE models for tests.
+
+A ``.model`` file written by mace-torch is ``torch.save(model)``: a whole pickled ``nn.Module``.
+``torch.load(..., weights_only=False)`` would run whatever that pickle asks for, so it is read here
+with ``weights_only=True`` and an allow-list of globals built from the class namespaces a MACE model
+is made of: the ``nn.Module`` and tuple (irreps, instruction) classes of ``mace.modules`` and ``e3nn``,
+the ``torch.nn`` module classes, and mace's gate functions. No builtins, no ``os``/``subprocess``.
+
+Two things inside a MACE pickle are *code*, and allow-listing them as they are would make
+``weights_only=True`` meaningless, so they get inert stand-ins while unpickling:
+
+- ``torch.fx`` GraphModules (mace's symmetric contractions) pickle as Python source that
+  ``torch.fx.graph_module.reduce_graph_module`` passes to ``exec``;
+- e3nn ``CodeGenMixin`` modules (``o3.Linear``, tensor products, mace's ``SymmetricContraction``)
+  carry TorchScript archives that their ``__setstate__`` passes to ``torch.jit.load``.
+
+The skeleton that comes out holds every hyperparameter and tensor but cannot run. The model is then
+rebuilt from those hyperparameters by mace-torch's own code (``extract_config_mace_model``, what
+mace's ``extract_model`` uses) and the weights are copied in with a strict ``load_state_dict``.
+Nothing from the file is executed, and the result is a fresh, genuine mace-torch model.
+"""
+
+import contextlib
+import inspect
+import sys
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import torch
+
+from contactflow.errors import EngineSpecError
+
+MUST_BE = (
+    "the file must be a MACE model saved by mace-torch (torch.save of a ScaleShiftMACE model, "
+    "e.g. the .model file mace_run_train writes)"
+)
+#: Module namespaces whose ``nn.Module`` / tuple classes a MACE pickle may name.
+_MODEL_NAMESPACES = ("mace.modules", "e3nn")
+_FX_REDUCER = "torch.fx.graph_module.reduce_graph_module"
+_LOAD_LOCK = threading.Lock()  # safe_globals and the default dtype are process-wide state
+
+
+def load_mace_model(path: str, device: str) -> torch.nn.Module:
+    """Load a MACE model file with ``torch.load(weights_only=True)`` and an explicit allow-list.
+
+    Parameters
+    ----------
+    path
+        A ``.model`` file written by mace-torch (``torch.save`` of the whole model).
+    device
+        ``"cpu"`` or ``"cuda"`` (already resolved; see ``resolve_device``).
+
+    Returns
+    -------
+    torch.nn.Module
+        The model rebuilt by mace-torch from the file's hyperparameters and weights: float64,
+        eval mode, on ``device``.
+
+    Raises
+    ------
+    EngineSpecError
+        If the file cannot be read, names a global outside the allow-list, or does not hold a
+        MACE model whose weights fit its architecture.
+    """
+    import mace.modules  # noqa: F401  # mace before e3nn: mace's import sets up e3nn's own load
+    from mace.tools.scripts_utils import extract_config_mace_model
+
+    with _LOAD_LOCK:
+        try:
+            with torch.serialization.safe_globals(_allowed_globals()):
+                obj = torch.load(path, map_location=device, weights_only=True)
+        except Exception as exc:  # zip, pickle and allow-list errors all mean: not loadable
+            raise EngineSpecError(f"cannot load MACE model {path}: {_one_line(exc)}; {MUST_BE}") from None
+        cls = type(obj)
+        if not (isinstance(obj, torch.nn.Module) and cls.__module__.startswith("mace.modules.")):
+            raise EngineSpecError(
+                f"{path} holds a {cls.__module__}.{cls.__qualname__}, not a MACE model; {MUST_BE}"
+            )
+        try:
+            with _default_dtype(torch.float64):
+                config = extract_config_mace_model(obj)
+                if "error" in config:
+                    raise ValueError(config["error"])
+                config["atomic_numbers"] = [int(z) for z in config["atomic_numbers"]]
+                model = cls(**config)
+            model.load_state_dict(obj.state_dict(), strict=True)
+        except Exception as exc:
+            raise EngineSpecError(
+                f"cannot rebuild the {cls.__name__} in {path}: {_one_line(exc)}; {MUST_BE}"
+            ) from None
+    return model.to(device=device, dtype=torch.float64).eval()
+
+
+def make_tiny_mace_model(elements: list[str], r_max: float = 4.0, seed: int = 0) -> torch.nn.Module:
+    """Build a small, randomly initialised ``ScaleShiftMACE`` for fast tests of the loading path.
+
+    Parameters
+    ----------
+    elements
+        Chemical symbols the model covers, e.g. ``["Si", "C"]``.
+    r_max
+        Cutoff radius in Å.
+    seed
+        Seed of the random initial weights (the global torch RNG is left as it was).
+
+    Returns
+    -------
+    torch.nn.Module
+        A float64 ``ScaleShiftMACE`` in eval mode (8x0e+8x1o hidden irreps, 2 interactions,
+        max_ell 2, correlation 2, zero reference energies). Its energies are not physical.
+    """
+    import numpy as np
+    from ase.data import atomic_numbers
+    from e3nn import o3
+    from mace import modules
+
+    zs = sorted({atomic_numbers[e] for e in elements})
+    block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
+    with _default_dtype(torch.float64), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = modules.ScaleShiftMACE(
+            r_max=float(r_max),
+            num_bessel=8,
+            num_polynomial_cutoff=5,
+            max_ell=2,
+            interaction_cls=block,
+            interaction_cls_first=block,
+            num_interactions=2,
+            num_elements=len(zs),
+            hidden_irreps=o3.Irreps("8x0e+8x1o"),
+            MLP_irreps=o3.Irreps("16x0e"),
+            atomic_energies=np.zeros(len(zs)),
+            avg_num_neighbors=8.0,
+            atomic_numbers=zs,
+            correlation=2,
+            gate=torch.nn.functional.silu,
+            radial_MLP=[16, 16, 16],
+            atomic_inter_scale=1.0,
+            atomic_inter_shift=0.0,
+        )
+    return model.double().eval()
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The informative line of an exception (torch's weights-only errors span a page)."""
+    text = str(exc)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1].split(" Please use", 1)[0].split("\n", 1)[0]
+    else:
+        text = next((ln for ln in text.splitlines() if ln.strip()), "") or type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class _InertGraphModule(torch.nn.Module):
+    """Stands in for a pickled ``torch.fx`` GraphModule; its pickled source code is never run."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("inert stand-in for a pickled torch.fx GraphModule; rebuild the model")
+
+
+def _inert_reduce_graph_module(body: dict, import_block: str) -> torch.nn.Module:
+    """Replacement for ``torch.fx.graph_module.reduce_graph_module`` that keeps tensors, not code."""
+    gm = _InertGraphModule()
+    if not isinstance(body, dict):
+        return gm
+    for name, p in (body.get("_parameters") or {}).items():
+        if isinstance(p, torch.nn.Parameter):
+            gm.register_parameter(name, p)
+    for name, b in (body.get("_buffers") or {}).items():
+        if isinstance(b, torch.Tensor):
+            gm.register_buffer(name, b)
+    for name, m in (body.get("_modules") or {}).items():
+        if isinstance(m, torch.nn.Module):
+            gm.add_module(name, m)
+    return gm
+
+
+def _inert_codegen_setstate(self: torch.nn.Module, state: dict) -> None:
+    """``__setstate__`` for e3nn CodeGenMixin classes that drops the TorchScript archives."""
+    state = dict(state)
+    state.pop("__codegen__", None)
+    torch.nn.Module.__setstate__(self, state)
+
+
+@lru_cache(maxsize=1)
+def _inert_subclass(cls: type) -> type:  # pragma: no cover - replaced below by a dict cache
+    raise NotImplementedError
+
+
+_INERT_CLASSES: dict[type, type] = {}
+
+
+def _inert_codegen_class(cls: type) -> type:
+    """A subclass of an e3nn CodeGenMixin class whose unpickling loads no TorchScript."""
+    if cls not in _INERT_CLASSES:
+        _INERT_CLASSES[cls] = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__setstate__": _inert_codegen_setstate,
+                "__module__": __name__,
+                "__qualname__": f"_Inert{cls.__name__}",
+            },
+        )
+    return _INERT_CLASSES[cls]
+
+
+def _namespace_classes(prefixes: tuple[str, ...]) -> Iterator[type]:
+    for modname, module in list(sys.modules.items()):
+        if module is None or not any(modname == p or modname.startswith(p + ".") for p in prefixes):
+            continue
+        for obj in list(vars(module).values()):
+            if inspect.isclass(obj) and obj.__module__ == modname:
+                yield obj
+
+
+def _allowed_globals() -> list[Any]:
+    """The allow-list: classes a MACE pickle names, with inert stand-ins for pickled code."""
+    import mace.modules
+    from e3nn.util.codegen import CodeGenMixin
+    from torch.fx._symbolic_trace import Tracer
+
+    allowed: list[Any] = []
+    for cls in _namespace_classes(_MODEL_NAMESPACES):
+        if issubclass(cls, CodeGenMixin) and issubclass(cls, torch.nn.Module):
+            allowed.append((_inert_codegen_class(cls), f"{cls.__module__}.{cls.__qualname__}"))
+        elif issubclass(cls, torch.nn.Module | tuple):  # modules; irreps and instruction tuples
+            allowed.append(cls)
+    allowed += [c for c in _namespace_classes(("torch.nn.modules",)) if issubclass(c, torch.nn.Module)]
+    allowed += [f for f in mace.modules.gate_dict.values() if f is not None]
+    allowed += [Tracer, (_inert_reduce_graph_module, _FX_REDUCER)]
+    return allowed

@@ -1,0 +1,21 @@
+"""Exceptions that the CLI turns into one-line messages and a non-zero exit."""
+
+
+class ContactflowError(Exception):
+    """Base class: a user-facing error that says what was wrong and what is valid."""
+
+
+class ConfigError(ContactflowError, ValueError):
+    """The configuration (environment or config file) is invalid."""
+
+
+class StoreUnavailableError(ContactflowError):
+    """The MongoDB-protocol store cannot be reached or started."""
+
+
+class EngineSpecError(ContactflowError, ValueError):
+    """An engine spec string names no known engine."""
+
+
+class RecipeError(ContactflowError, ValueError):
+    """A recipe is missing or invalid."""

@@ -1,0 +1,185 @@
+"""ContactStore: the typed result store on pymongo, plus the jobflow ``JobStore`` on the same server.
+
+Each document kind lives in one collection with a unique key; writes are idempotent upserts, so
+running the same job twice leaves one document. Writes use ``j=True`` (acknowledged means journaled)
+on any server; the embedded server additionally fsyncs on commit.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+import pymongo
+from monty.json import jsanitize
+from pydantic import BaseModel
+from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+
+from contactflow.errors import ContactflowError, StoreUnavailableError
+from contactflow.schemas import AdhesionDoc, InterfaceDoc
+from contactflow.store import embedded
+from contactflow.store.settings import StoreSettings, load_settings, redact_uri
+
+
+class DocKind:
+    """One document type: its collection, unique key and query indexes."""
+
+    def __init__(self, name: str, model: type[BaseModel], key: str, indexes: Iterable[str]):
+        self.name, self.model, self.key, self.indexes = name, model, key, tuple(indexes)
+
+
+KINDS: dict[str, DocKind] = {
+    "interfaces": DocKind("interfaces", InterfaceDoc, "interface_id", ["recipe_name", "system"]),
+    "adhesion": DocKind(
+        "adhesion", AdhesionDoc, "doc_key",
+        ["interface_id", "recipe_name", "engine", "system", "state", "w_sep_J_per_m2"],
+    ),
+}
+_BY_MODEL = {k.model: k for k in KINDS.values()}
+
+
+def register_kind(kind: DocKind) -> None:
+    """Add a document kind (used by later packages: traction–separation, barriers, MD …)."""
+    KINDS[kind.name] = kind
+    _BY_MODEL[kind.model] = kind
+
+
+def kind_of(doc_or_name: "BaseModel | type[BaseModel] | str") -> DocKind:
+    """Look up the DocKind of a document, model class or collection name."""
+    if isinstance(doc_or_name, str):
+        if doc_or_name not in KINDS:
+            raise ContactflowError(f"unknown document kind {doc_or_name!r}; valid: {', '.join(KINDS)}")
+        return KINDS[doc_or_name]
+    cls = doc_or_name if isinstance(doc_or_name, type) else type(doc_or_name)
+    try:
+        return _BY_MODEL[cls]
+    except KeyError:
+        raise ContactflowError(f"{cls.__name__} is not a stored document type") from None
+
+
+class ContactStore:
+    """Connection to the contactflow database.
+
+    Parameters
+    ----------
+    settings
+        Resolved settings; default :func:`load_settings` (env, config file, embedded).
+    timeout_ms
+        Server selection timeout; an unreachable server fails after this long.
+    """
+
+    def __init__(self, settings: StoreSettings | None = None, timeout_ms: int = 5000):
+        self.settings = settings or load_settings()
+        if self.settings.embedded:
+            self.uri = embedded.start_server().uri
+        else:
+            self.uri = self.settings.uri
+        self.display_uri = redact_uri(self.uri)
+        try:
+            self.client = pymongo.MongoClient(
+                self.uri, serverSelectionTimeoutMS=timeout_ms, journal=True, tz_aware=True,
+                appname="contactflow",
+            )
+            self.client.admin.command("ping")
+        except (ServerSelectionTimeoutError, ConfigurationError) as exc:
+            raise StoreUnavailableError(
+                f"cannot reach MongoDB at {self.display_uri} (from {self.settings.source}): "
+                f"{type(exc).__name__}; check the host/port, or unset CONTACTFLOW_MONGO_URI to use the "
+                "embedded store"
+            ) from None
+        except OperationFailure as exc:
+            raise StoreUnavailableError(
+                f"MongoDB at {self.display_uri} refused the connection: {exc.code} {exc.details.get('errmsg', '') if exc.details else ''}"
+            ) from None
+        self.db = self.client[self.settings.database]
+        self.ensure_indexes()
+
+    def __enter__(self) -> "ContactStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client (the embedded server keeps running for the next command)."""
+        self.client.close()
+
+    def ensure_indexes(self) -> None:
+        """Create the unique key and query indexes of every kind (idempotent)."""
+        for kind in KINDS.values():
+            coll = self.db[kind.name]
+            coll.create_index(kind.key, unique=True, name=f"{kind.key}_unique")
+            for field in kind.indexes:
+                coll.create_index(field, name=f"{field}_1")
+
+    def collection(self, kind: str):
+        """The pymongo collection of a document kind."""
+        return self.db[kind_of(kind).name]
+
+    @staticmethod
+    def to_mongo(doc: BaseModel) -> dict[str, Any]:
+        """Serialise a pydantic document to BSON-safe types (numpy → python; datetimes kept)."""
+        return jsanitize(doc.model_dump(), strict=False, allow_bson=True)
+
+    def upsert(self, doc: BaseModel) -> str:
+        """Insert or replace one document by its unique key; returns the key value."""
+        kind = kind_of(doc)
+        data = self.to_mongo(doc)
+        key = data[kind.key]
+        try:
+            self.db[kind.name].replace_one({kind.key: key}, data, upsert=True)
+        except PyMongoError as exc:
+            raise StoreUnavailableError(f"writing {kind.name} document {key} failed: {exc}") from exc
+        return key
+
+    def upsert_many(self, docs: Iterable[BaseModel]) -> int:
+        """Upsert many documents of possibly mixed kinds with one bulk write per kind."""
+        ops: dict[str, list] = {}
+        for doc in docs:
+            kind = kind_of(doc)
+            data = self.to_mongo(doc)
+            ops.setdefault(kind.name, []).append(pymongo.ReplaceOne({kind.key: data[kind.key]}, data, upsert=True))
+        n = 0
+        for name, batch in ops.items():
+            self.db[name].bulk_write(batch, ordered=False)
+            n += len(batch)
+        return n
+
+    def find(
+        self,
+        kind: str,
+        filter: dict | None = None,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: dict | None = None,
+    ) -> list[dict]:
+        """Documents of one kind matching a filter (``_id`` removed)."""
+        proj = {"_id": 0, **(projection or {})}
+        cur = self.collection(kind).find(filter or {}, proj)
+        if sort:
+            cur = cur.sort(sort)
+        if limit:
+            cur = cur.limit(limit)
+        return list(cur)
+
+    def get(self, kind: str, key: str) -> dict | None:
+        """One document by its unique key, or ``None``."""
+        k = kind_of(kind)
+        return self.collection(kind).find_one({k.key: key}, {"_id": 0})
+
+    def count(self, kind: str, filter: dict | None = None) -> int:
+        """Number of documents of a kind matching a filter."""
+        return self.collection(kind).count_documents(filter or {})
+
+    def jobstore(self):
+        """A jobflow ``JobStore`` on the same database: job outputs in ``jobs``, large data in GridFS."""
+        from jobflow import JobStore
+        from maggma.stores import GridFSStore, MongoStore
+
+        db = self.settings.database
+        docs = MongoStore(db, "jobs", uri=self.uri)
+        data = GridFSStore(db, "jobflow_data", uri=self.uri)
+        return JobStore(docs, additional_stores={"data": data})
+
+
+def open_store(timeout_ms: int = 5000) -> ContactStore:
+    """Open the configured store (starting the embedded server when no URI is configured)."""
+    return ContactStore(timeout_ms=timeout_ms)
