@@ -16,7 +16,7 @@ Two things inside a MACE pickle are *code*, and allow-listing them as they are w
 
 The skeleton that comes out holds every hyperparameter and tensor but cannot run. The model is then
 rebuilt from those hyperparameters by mace-torch's own code (``extract_config_mace_model``, what
-mace's ``extract_model`` uses) and the weights are copied in with a strict ``load_state_dict``.
+mace's ``extract_model`` uses) and the weights are copied in; every tensor in the file must find its place in the rebuilt model.
 Nothing from the file is executed, and the result is a fresh, genuine mace-torch model.
 """
 
@@ -25,7 +25,6 @@ import inspect
 import sys
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import torch
@@ -64,7 +63,9 @@ def load_mace_model(path: str, device: str) -> torch.nn.Module:
         If the file cannot be read, names a global outside the allow-list, or does not hold a
         MACE model whose weights fit its architecture.
     """
-    import mace.modules  # noqa: F401  # mace before e3nn: mace's import sets up e3nn's own load
+    # mace before e3nn: e3nn's import-time torch.load of its own constants only works after
+    # mace/__init__ has set TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD (calls without weights_only=...).
+    import mace.modules  # noqa: F401
     from mace.tools.scripts_utils import extract_config_mace_model
 
     with _LOAD_LOCK:
@@ -85,12 +86,36 @@ def load_mace_model(path: str, device: str) -> torch.nn.Module:
                     raise ValueError(config["error"])
                 config["atomic_numbers"] = [int(z) for z in config["atomic_numbers"]]
                 model = cls(**config)
-            model.load_state_dict(obj.state_dict(), strict=True)
+            _load_weights(model, obj)
         except Exception as exc:
             raise EngineSpecError(
                 f"cannot rebuild the {cls.__name__} in {path}: {_one_line(exc)}; {MUST_BE}"
             ) from None
     return model.to(device=device, dtype=torch.float64).eval()
+
+
+def _load_weights(model: torch.nn.Module, skeleton: torch.nn.Module) -> None:
+    """Copy every tensor of the skeleton into the rebuilt model; each must find its place.
+
+    The only keys allowed to be missing from the skeleton are the constants (Wigner 3j buffers)
+    of e3nn's generated TorchScript submodules, which were dropped unread and which the rebuilt
+    model has just regenerated.
+    """
+    from e3nn.util.codegen import CodeGenMixin
+
+    generated = tuple(
+        f"{name}.{fname}." if name else f"{fname}."
+        for name, module in model.named_modules()
+        if isinstance(module, CodeGenMixin)
+        for fname in getattr(module, "__codegen__", [])
+    )
+    result = model.load_state_dict(skeleton.state_dict(), strict=False)
+    missing = [k for k in result.missing_keys if not k.startswith(generated)]
+    if missing or result.unexpected_keys:
+        raise ValueError(
+            f"weights do not fit the architecture rebuilt from the file's hyperparameters "
+            f"(missing: {missing[:5]}, unexpected: {result.unexpected_keys[:5]})"
+        )
 
 
 def make_tiny_mace_model(elements: list[str], r_max: float = 4.0, seed: int = 0) -> torch.nn.Module:
@@ -113,8 +138,8 @@ def make_tiny_mace_model(elements: list[str], r_max: float = 4.0, seed: int = 0)
     """
     import numpy as np
     from ase.data import atomic_numbers
+    from mace import modules  # before e3nn, see load_mace_model
     from e3nn import o3
-    from mace import modules
 
     zs = sorted({atomic_numbers[e] for e in elements})
     block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
@@ -159,8 +184,10 @@ def _one_line(exc: BaseException) -> str:
     marker = "WeightsUnpickler error:"
     if marker in text:
         text = text.split(marker, 1)[1].split(" Please use", 1)[0].split("\n", 1)[0]
+    elif "TorchScript" in text:
+        text = "it is a TorchScript archive (like *_compiled.model), not the pickled model"
     else:
-        text = next((ln for ln in text.splitlines() if ln.strip()), "") or type(exc).__name__
+        text = text.split(" In PyTorch 2.6", 1)[0] or type(exc).__name__
     text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -194,11 +221,6 @@ def _inert_codegen_setstate(self: torch.nn.Module, state: dict) -> None:
     state = dict(state)
     state.pop("__codegen__", None)
     torch.nn.Module.__setstate__(self, state)
-
-
-@lru_cache(maxsize=1)
-def _inert_subclass(cls: type) -> type:  # pragma: no cover - replaced below by a dict cache
-    raise NotImplementedError
 
 
 _INERT_CLASSES: dict[type, type] = {}

@@ -1,0 +1,21 @@
+"""``contactflow`` command line (Typer + rich).
+
+Errors a user can fix (bad engine spec, unreachable store, corrupt config, bad recipe) print one line
+``error: …`` on stderr and exit with code 2; nothing stored is touched. Each command group lives in
+its own module and registers itself on :data:`app`.
+"""
+
+import sys
+
+from contactflow.cli import demo, query, store  # noqa: F401  (register commands)
+from contactflow.cli.common import app, err_console
+from contactflow.errors import ContactflowError
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except ContactflowError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
