@@ -7,6 +7,8 @@ its own module and registers itself on :data:`app`.
 
 import sys
 
+from rich.markup import escape
+
 from contactflow.cli import demo, query, store  # noqa: F401  (register commands)
 from contactflow.cli.common import app, err_console
 from contactflow.errors import ContactflowError
@@ -17,5 +19,6 @@ def main() -> None:
     try:
         app()
     except ContactflowError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # escape: messages quote user input (specs, URIs, keys) that rich would read as markup
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

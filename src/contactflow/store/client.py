@@ -11,12 +11,14 @@ from typing import Any
 import pymongo
 from monty.json import jsanitize
 from pydantic import BaseModel
-from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConfigurationError, InvalidURI, OperationFailure, PyMongoError, ServerSelectionTimeoutError,
+)
 
-from contactflow.errors import ContactflowError, StoreUnavailableError
+from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
 from contactflow.schemas import AdhesionDoc, InterfaceDoc
 from contactflow.store import embedded
-from contactflow.store.settings import StoreSettings, load_settings, redact_uri
+from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
 
 class DocKind:
@@ -79,6 +81,14 @@ class ContactStore:
                 appname="contactflow",
             )
             self.client.admin.command("ping")
+        except (InvalidURI, ValueError, TypeError) as exc:
+            # pymongo's URI parser (bad port, unescaped '@', bad IPv6 literal …); its message may quote
+            # parts of the URI, so the password is scrubbed from it
+            raise ConfigError(
+                f"invalid MongoDB URI {self.display_uri} (from {self.settings.source}): "
+                f"{redact_text(str(exc), self.uri)}; expected mongodb://[user:password@]host[:port][/?options] "
+                "with user and password escaped by urllib.parse.quote_plus"
+            ) from None
         except (ServerSelectionTimeoutError, ConfigurationError) as exc:
             raise StoreUnavailableError(
                 f"cannot reach MongoDB at {self.display_uri} (from {self.settings.source}): "

@@ -9,7 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import yaml
 
@@ -44,6 +44,19 @@ def redact_uri(uri: str) -> str:
         return uri
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def redact_text(text: str, uri: str) -> str:
+    """Return ``text`` with the password of ``uri`` (raw and percent-decoded) replaced by ``***``."""
+    try:
+        password = urlsplit(uri).password
+    except ValueError:
+        return text
+    if not password:
+        return text
+    for secret in {password, unquote_plus(password)}:
+        text = text.replace(secret, "***")
+    return text
 
 
 def config_path() -> Path:
