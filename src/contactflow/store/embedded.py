@@ -167,7 +167,9 @@ def stop_server(home: Path | None = None, timeout_s: float = 20.0) -> bool:
         except (ValueError, TypeError):
             state_file.unlink(missing_ok=True)
             return False
-        was_running = _alive(st.pid)
+        # a stale file (server killed, machine rebooted) may name a pid the OS has since given to an
+        # unrelated process: signal it only if it is this server
+        was_running = _alive(st.pid) and _is_server(st)
         if was_running:
             os.kill(st.pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout_s
@@ -179,6 +181,17 @@ def stop_server(home: Path | None = None, timeout_s: float = 20.0) -> bool:
             _reap(st.pid)
         state_file.unlink(missing_ok=True)
         return was_running
+
+
+def _is_server(st: ServerState) -> bool:
+    """True if process ``st.pid`` is the embedded server of this state (its command line names the
+    port and data directory; where /proc is missing, it answers a ping on the port)."""
+    try:
+        args = Path(f"/proc/{st.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return _ping(st.port)
+    argv = [a.decode(errors="replace") for a in args]
+    return str(st.port) in argv and st.data_dir in argv
 
 
 def _reap(pid: int) -> None:
