@@ -3,6 +3,13 @@
 # Idempotent: re-running upgrades nothing that is already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")"
+# SLURM (single-node cluster for the queue tests) + munge; only as root with apt, only if missing
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if ! dpkg -s slurm-wlm munge >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge
+  fi
+fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 if [ ! -x .venv/bin/python ]; then
