@@ -19,14 +19,24 @@ app = typer.Typer(help="contactflow: contact interfaces in swelling anodes, from
 
 # Wide enough for result tables when stdout is not a terminal (CI logs, pipes).
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 FORMATS = ("table", "json", "csv")
 
 
 def quiet_libraries() -> None:
-    """Silence third-party warnings (pymatgen, torch, jobflow) that are noise for CLI users."""
+    """Silence third-party warnings (pymatgen, torch, jobflow) that are noise for CLI users, and show
+    contactflow's own progress messages (INFO) on stderr."""
+    import logging
+
+    from rich.logging import RichHandler
+
     for cat in (UserWarning, DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=cat)
+    logger = logging.getLogger("contactflow")
+    if not logger.handlers:
+        logger.addHandler(RichHandler(console=err_console, show_path=False, show_time=True))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _version_callback(value: bool):

@@ -1,8 +1,11 @@
 """Fixed-cell relaxation through atomate2's ``AseRelaxer`` (FixAtoms constraints respected)."""
 
+import logging
 from dataclasses import dataclass
 
 from ase import Atoms
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,4 +46,7 @@ def relax_fixed_cell(atoms: Atoms, calculator, fmax: float, steps: int, optimize
     traj = res.trajectory
     final = work.copy()  # the optimizer moved ``work`` in place
     energy = float(traj.frame_properties[-1]["energy"])
-    return RelaxOutcome(final, energy, bool(res.is_force_converged), len(traj) - 1)
+    out = RelaxOutcome(final, energy, bool(res.is_force_converged), len(traj) - 1)
+    log.info("relaxed %s (%d atoms): %d steps, E = %.4f eV, %s", atoms.get_chemical_formula(), len(atoms),
+             out.steps, energy, "converged" if out.converged else f"NOT converged to fmax={fmax} eV/Å")
+    return out
