@@ -226,6 +226,7 @@ def _mace_model(path: str, device: str):
 def _d3_calculator(device: str):
     from torch_dftd.torch_dftd3_calculator import TorchDFTD3Calculator
 
-    # BJ damping with PBE parameters; 10 Å cutoff keeps the cost linear for interfaces of a few
-    # hundred atoms while capturing > 99 % of the interlayer dispersion energy of graphite.
+    # BJ damping with PBE parameters; the 10 Å cutoff keeps the cost linear for interfaces of a few
+    # hundred atoms. Measured: it keeps 96.5 % of the converged D3 energy of bulk Si (0.303 of
+    # 0.314 eV/atom); energy *differences* such as W_sep converge faster than totals.
     return TorchDFTD3Calculator(damping="bj", xc="pbe", device=device, cutoff=10.0, cnthr=10.0)

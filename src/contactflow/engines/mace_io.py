@@ -16,12 +16,14 @@ Two things inside a MACE pickle are *code*, and allow-listing them as they are w
 
 The skeleton that comes out holds every hyperparameter and tensor but cannot run. The model is then
 rebuilt from those hyperparameters by mace-torch's own code (``extract_config_mace_model``, what
-mace's ``extract_model`` uses) and the weights are copied in; every tensor in the file must find its place in the rebuilt model.
-Nothing from the file is executed, and the result is a fresh, genuine mace-torch model.
+mace's ``extract_model`` uses) and the weights are copied in; every tensor in the file must find its
+place in the rebuilt model. Nothing from the file is executed, and the result is a fresh, genuine
+mace-torch model.
 """
 
 import contextlib
 import inspect
+import pickle
 import sys
 import threading
 from collections.abc import Iterator
@@ -38,6 +40,16 @@ MUST_BE = (
 #: Module namespaces whose ``nn.Module`` / tuple classes a MACE pickle may name.
 _MODEL_NAMESPACES = ("mace.modules", "e3nn")
 _FX_REDUCER = "torch.fx.graph_module.reduce_graph_module"
+_UNPICKLER_MARKER = "WeightsUnpickler error:"
+_TORCH_BOILERPLATE = (
+    "Weights only load failed",
+    "In PyTorch 2.6",
+    "Please file an issue",
+    "Please use",
+    "(1)",
+    "(2)",
+    "Check the documentation",
+)
 _LOAD_LOCK = threading.Lock()  # safe_globals and the default dtype are process-wide state
 
 
@@ -76,8 +88,9 @@ def load_mace_model(path: str, device: str) -> torch.nn.Module:
             raise EngineSpecError(f"cannot load MACE model {path}: {_one_line(exc)}; {MUST_BE}") from None
         cls = type(obj)
         if not (isinstance(obj, torch.nn.Module) and cls.__module__.startswith("mace.modules.")):
+            shown = cls.__mro__[1] if cls in _INERT_CLASSES.values() else cls
             raise EngineSpecError(
-                f"{path} holds a {cls.__module__}.{cls.__qualname__}, not a MACE model; {MUST_BE}"
+                f"{path} holds a {shown.__module__}.{shown.__qualname__}, not a MACE model; {MUST_BE}"
             )
         try:
             with _default_dtype(torch.float64):
@@ -143,7 +156,7 @@ def make_tiny_mace_model(elements: list[str], r_max: float = 4.0, seed: int = 0)
 
     zs = sorted({atomic_numbers[e] for e in elements})
     block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
-    with _default_dtype(torch.float64), torch.random.fork_rng(devices=[]):
+    with _LOAD_LOCK, _default_dtype(torch.float64), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = modules.ScaleShiftMACE(
             r_max=float(r_max),
@@ -179,16 +192,18 @@ def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
 
 
 def _one_line(exc: BaseException) -> str:
-    """The informative line of an exception (torch's weights-only errors span a page)."""
+    """The informative part of an exception on one line (torch's weights-only errors span a page)."""
     text = str(exc)
-    marker = "WeightsUnpickler error:"
-    if marker in text:
-        text = text.split(marker, 1)[1].split(" Please use", 1)[0].split("\n", 1)[0]
-    elif "TorchScript" in text:
-        text = "it is a TorchScript archive (like *_compiled.model), not the pickled model"
-    else:
-        text = text.split(" In PyTorch 2.6", 1)[0] or type(exc).__name__
-    text = " ".join(text.split())
+    if "TorchScript" in text:
+        return "it is a TorchScript archive (like *_compiled.model), not the pickled model"
+    lines = []
+    for line in text.splitlines():
+        line = line.split(_UNPICKLER_MARKER, 1)[-1].strip()
+        if line and not line.startswith(_TORCH_BOILERPLATE):
+            lines.append(line.split(" Please use", 1)[0])
+    text = " ".join(" ".join(lines).split()).rstrip(".") or type(exc).__name__
+    if isinstance(exc, pickle.UnpicklingError):
+        text = f"refused by torch.load(weights_only=True): {text}"
     return text if len(text) <= 300 else text[:297] + "..."
 
 
