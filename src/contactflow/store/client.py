@@ -8,7 +8,9 @@ on any server; the embedded server additionally fsyncs on commit.
 from collections.abc import Iterable
 from typing import Any
 
+import bson
 import pymongo
+from bson.errors import InvalidDocument
 from monty.json import jsanitize
 from pydantic import BaseModel
 from pymongo.errors import (
@@ -17,6 +19,7 @@ from pymongo.errors import (
 
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
 from contactflow.schemas import AdhesionDoc, InterfaceDoc
+from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -34,6 +37,8 @@ KINDS: dict[str, DocKind] = {
         "adhesion", AdhesionDoc, "doc_key",
         ["interface_id", "recipe_name", "engine", "system", "state", "w_sep_J_per_m2"],
     ),
+    "barriers": DocKind("barriers", BarrierDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "label", "state"]),
+    "li_adsorption": DocKind("li_adsorption", LiAdsorptionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "label", "state"]),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 
@@ -100,6 +105,7 @@ class ContactStore:
                 f"MongoDB at {self.display_uri} refused the connection: {exc.code} {exc.details.get('errmsg', '') if exc.details else ''}"
             ) from None
         self.db = self.client[self.settings.database]
+        self._colls: dict[str, Any] = {}  # pymongo Collection objects cost ~8 µs each to create
         self.ensure_indexes()
 
     def __enter__(self) -> "ContactStore":
@@ -121,13 +127,27 @@ class ContactStore:
                 coll.create_index(field, name=f"{field}_1")
 
     def collection(self, kind: str):
-        """The pymongo collection of a document kind."""
-        return self.db[kind_of(kind).name]
+        """The pymongo collection of a document kind (handles are cached)."""
+        name = kind_of(kind).name
+        coll = self._colls.get(name)
+        if coll is None:
+            coll = self._colls[name] = self.db[name]
+        return coll
 
     @staticmethod
     def to_mongo(doc: BaseModel) -> dict[str, Any]:
-        """Serialise a pydantic document to BSON-safe types (numpy → python; datetimes kept)."""
-        return jsanitize(doc.model_dump(), strict=False, allow_bson=True)
+        """Serialise a pydantic document to BSON-safe types (numpy → python; datetimes kept).
+
+        Most documents are BSON-ready after ``model_dump`` (str, float, int, datetime); checking that
+        with the C encoder (~5 µs) is much cheaper than walking every leaf with ``jsanitize`` (~30 µs),
+        which is applied only to documents BSON cannot encode (numpy scalars/arrays, paths, sets …).
+        """
+        data = doc.model_dump()
+        try:
+            bson.encode(data)
+        except InvalidDocument:
+            return jsanitize(data, strict=False, allow_bson=True)
+        return data
 
     def upsert(self, doc: BaseModel) -> str:
         """Insert or replace one document by its unique key; returns the key value."""
@@ -135,7 +155,7 @@ class ContactStore:
         data = self.to_mongo(doc)
         key = data[kind.key]
         try:
-            self.db[kind.name].replace_one({kind.key: key}, data, upsert=True)
+            self.collection(kind.name).replace_one({kind.key: key}, data, upsert=True)
         except PyMongoError as exc:
             raise StoreUnavailableError(f"writing {kind.name} document {key} failed: {exc}") from exc
         return key
@@ -149,7 +169,7 @@ class ContactStore:
             ops.setdefault(kind.name, []).append(pymongo.ReplaceOne({kind.key: data[kind.key]}, data, upsert=True))
         n = 0
         for name, batch in ops.items():
-            self.db[name].bulk_write(batch, ordered=False)
+            self.collection(name).bulk_write(batch, ordered=False)
             n += len(batch)
         return n
 

@@ -4,10 +4,12 @@ JobStore, and the errors an unreachable or malformed URI gives."""
 import socket
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
 from jobflow import Flow, job, run_locally
+from monty.json import jsanitize
 from pymongo.errors import DuplicateKeyError
 
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
@@ -73,6 +75,17 @@ def test_numpy_values_are_stored_as_plain_numbers(store):
     assert s["shifts"] == [0.0, 0.25, 0.5]
     assert s["fmax"] == pytest.approx(0.05) and s["n"] == 3 and s["nested"] == [{"x": 1.5}]
     assert type(s["n"]) is int
+
+
+def test_to_mongo_matches_jsanitize_on_fast_and_fallback_paths():
+    """The BSON-ready fast path must give what the generic jsanitize walk gives."""
+    plain = adhesion_doc()
+    mixed = adhesion_doc(settings={"a": np.arange(3), "b": np.float32(0.5), "model": Path("/m/x.model"),
+                                   "t": (1, 2)})
+    for doc in (plain, mixed):
+        assert ContactStore.to_mongo(doc) == jsanitize(doc.model_dump(), strict=False, allow_bson=True)
+    assert ContactStore.to_mongo(mixed)["settings"] == {"a": [0, 1, 2], "b": 0.5, "model": "/m/x.model",
+                                                         "t": [1, 2]}
 
 
 def test_unique_index_rejects_raw_duplicates(store):
