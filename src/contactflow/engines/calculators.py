@@ -202,6 +202,9 @@ def _base_calculator(base: str, arg: str | None, device: str):
 
         return CHGNetCalculator(model=_chgnet_model(device), use_device=device)
     if base == "mace":
+        from contactflow.engines.mace_io import import_mace
+
+        import_mace()
         from mace.calculators import MACECalculator
 
         return MACECalculator(models=_mace_model(arg, device), device=device, default_dtype="float64")

@@ -23,6 +23,7 @@ mace-torch model.
 
 import contextlib
 import inspect
+import os
 import pickle
 import sys
 import threading
@@ -32,6 +33,9 @@ from typing import Any
 import torch
 
 from contactflow.errors import EngineSpecError
+
+#: The user's own setting, read before any mace import can change it.
+_USER_NO_WEIGHTS_ONLY = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
 
 MUST_BE = (
     "the file must be a MACE model saved by mace-torch (torch.save of a ScaleShiftMACE model, "
@@ -77,7 +81,7 @@ def load_mace_model(path: str, device: str) -> torch.nn.Module:
     """
     # mace before e3nn: e3nn's import-time torch.load of its own constants only works after
     # mace/__init__ has set TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD (calls without weights_only=...).
-    import mace.modules  # noqa: F401
+    import_mace()
     from mace.tools.scripts_utils import extract_config_mace_model
 
     with _LOAD_LOCK:
@@ -151,8 +155,9 @@ def make_tiny_mace_model(elements: list[str], r_max: float = 4.0, seed: int = 0)
     """
     import numpy as np
     from ase.data import atomic_numbers
-    from mace import modules  # before e3nn, see load_mace_model
+    import_mace()  # before e3nn, see load_mace_model
     from e3nn import o3
+    from mace import modules
 
     zs = sorted({atomic_numbers[e] for e in elements})
     block = modules.interaction_classes["RealAgnosticResidualInteractionBlock"]
@@ -263,6 +268,22 @@ def _namespace_classes(prefixes: tuple[str, ...]) -> Iterator[type]:
         for obj in list(vars(module).values()):
             if inspect.isclass(obj) and obj.__module__ == modname:
                 yield obj
+
+
+def import_mace() -> None:
+    """Import mace (before e3nn), then undo mace's process-wide opt-out of safe loading.
+
+    ``mace/__init__`` and ``mace.calculators`` set ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, which makes every later
+    ``torch.load`` without an explicit ``weights_only`` unrestricted. e3nn needs it only while it
+    imports, so it is restored to its previous state once mace and e3nn are in.
+    """
+    import mace.calculators  # noqa: F401  (sets it again at its own import)
+    import mace.modules  # noqa: F401
+
+    if _USER_NO_WEIGHTS_ONLY is None:
+        os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+    else:
+        os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = _USER_NO_WEIGHTS_ONLY
 
 
 def _allowed_globals() -> list[Any]:

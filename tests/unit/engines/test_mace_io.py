@@ -220,3 +220,23 @@ def test_the_allow_list_holds_classes_and_known_functions_only():
             assert obj in gates
     assert not any(n.startswith(("builtins.", "os.", "posix.", "subprocess.", "sys.")) for n in names)
     assert {"mace.modules.models.ScaleShiftMACE", "e3nn.o3._irreps.Irreps"} <= names
+
+
+def test_importing_mace_leaves_torch_load_safe(tmp_path):
+    import os
+
+    from contactflow.engines.mace_io import import_mace
+
+    import_mace()
+    assert "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD" not in os.environ
+    # a pickle naming os.system is refused by a plain torch.load after mace was imported
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    p = tmp_path / "evil.pt"
+    p.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+        torch.load(p)
