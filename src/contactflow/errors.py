@@ -19,3 +19,15 @@ class EngineSpecError(ContactflowError, ValueError):
 
 class RecipeError(ContactflowError, ValueError):
     """A recipe is missing or invalid."""
+
+
+class DispatchError(ContactflowError):
+    """A workflow cannot be submitted, launched or changed on the job queue (FireWorks / SLURM)."""
+
+
+class CategoryError(DispatchError, ValueError):
+    """An unknown worker/job category (valid: gpu, cpu, small, any)."""
+
+
+class QueueConfigError(DispatchError, ValueError):
+    """A queue template (my_qadapter.yaml, my_fworker.yaml) is malformed."""

@@ -1,0 +1,394 @@
+"""Run jobflow graphs through FireWorks: a LaunchPad in the contactflow store, categories per job type,
+workers (rocket launchers), status, rerun, cancel and lost-run detection.
+
+The LaunchPad's collections (``fireworks``, ``launches``, ``workflows``, ``fw_id_assigner``) live in
+the same database as the results, so one ``CONTACTFLOW_MONGO_URI`` (or the embedded server) is all a
+worker needs. Scheduling is FireWorks' own (``Rocket``, ``rapidfire``, ``detect_lostruns``); this
+module only converts, tags and reports.
+
+JobStore on the workers: jobflow's ``flow_to_workflow(store=None)`` makes the worker use
+``jobflow.SETTINGS.JOB_STORE``, which knows nothing of contactflow. Passing ``store=`` instead would
+serialise the store (URI, possibly with a password) into every Firework. So each ``JobFiretask`` is
+replaced by :class:`ContactflowJobFiretask`, which opens the store configured *on the worker*
+(``CONTACTFLOW_MONGO_URI``/``CONTACTFLOW_DB``, config file or embedded) and makes it the JobStore:
+any FireWorks launcher (``contactflow worker``, ``rlaunch``, ``qlaunch``) writes job outputs to
+``ContactStore.jobstore()`` of the configured database.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import bson
+from fireworks import FWorker, LaunchPad, Workflow, explicit_serialize
+from jobflow.managers.fireworks import JobFiretask, flow_to_workflow
+from pymongo.errors import PyMongoError
+
+from contactflow.dispatch.resources import category_for_job, worker_categories
+from contactflow.errors import DispatchError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: workflow states that no longer count as "submitted" for ``--dedupe``
+INACTIVE_STATES = ("DEFUSED", "ARCHIVED")
+#: FireWorks' maximum BSON document size
+MAX_DOC_BYTES = 16 * 1024 * 1024
+META = "contactflow"  # key of contactflow's block in workflow metadata
+TOKEN = "_contactflow_submission"  # spec key tying each Firework to its submission (rollback)
+TOKEN_Q = f"spec.{TOKEN}"
+
+
+@explicit_serialize
+class ContactflowJobFiretask(JobFiretask):
+    """jobflow's ``JobFiretask`` with the JobStore taken from the worker's contactflow store settings."""
+
+    def run_task(self, fw_spec):
+        """Make the configured store jobflow's JobStore, run the job, keep dynamic jobs on this task."""
+        from jobflow import SETTINGS
+
+        from contactflow.store import open_store
+
+        if self.get("store") is None:
+            with open_store() as cs:
+                SETTINGS.JOB_STORE = cs.jobstore()
+        action = super().run_task(fw_spec)
+        for wf in (action.detours or []) + (action.additions or []):
+            prepare_workflow(wf)
+        return action
+
+
+def prepare_workflow(wf: Workflow) -> Workflow:
+    """Swap jobflow's firetasks for :class:`ContactflowJobFiretask` and tag each Firework's category."""
+    for fw in wf.fws:
+        tasks = []
+        for t in fw.tasks:
+            if isinstance(t, JobFiretask) and not isinstance(t, ContactflowJobFiretask):
+                t = ContactflowJobFiretask(job=t["job"], store=t.get("store"))
+            tasks.append(t)
+        fw.tasks = tasks
+        jobs = [t["job"] for t in tasks if isinstance(t, JobFiretask)]
+        if jobs and "_category" not in fw.spec:
+            fw.spec["_category"] = category_for_job(jobs[0])
+    return wf
+
+
+# --------------------------------------------------------------------------------------- LaunchPad
+def get_launchpad(store=None, timeout_ms: int = 5000) -> LaunchPad:
+    """The LaunchPad in the contactflow database (created on first use, never reset).
+
+    Parameters
+    ----------
+    store
+        An open :class:`contactflow.store.ContactStore`; default: the configured one.
+    timeout_ms
+        Server selection timeout: an unreachable store fails after this long.
+
+    Raises
+    ------
+    StoreUnavailableError
+        If the database cannot be reached.
+    """
+    from contactflow.store import open_store
+
+    own = store is None
+    store = store or open_store(timeout_ms)
+    try:
+        lp = LaunchPad(
+            host=store.uri, name=store.settings.database, uri_mode=True, strm_lvl="ERROR",
+            mongoclient_kwargs={"serverSelectionTimeoutMS": timeout_ms, "journal": True,
+                                "appname": "contactflow-fireworks"},
+        )
+        ensure_launchpad(lp)
+    except PyMongoError as exc:
+        raise StoreUnavailableError(f"LaunchPad in {store.display_uri} not usable: {type(exc).__name__}: "
+                                    f"{exc}") from None
+    finally:
+        if own:
+            store.close()
+    lp.display_uri = store.display_uri
+    return lp
+
+
+def ensure_launchpad(lp: LaunchPad) -> None:
+    """Create the id counter and indexes if missing (idempotent; unlike ``LaunchPad.reset`` it deletes nothing)."""
+    if lp.fw_id_assigner.count_documents({}) == 0:
+        lp.fw_id_assigner.find_one_and_update(
+            {"_id": -1}, {"$setOnInsert": {"next_fw_id": 1, "next_launch_id": 1}}, upsert=True)
+    if "fw_id_1" not in lp.fireworks.index_information():
+        lp.tuneup(bkground=False)
+
+
+# -------------------------------------------------------------------------------------- submission
+@dataclass
+class SubmitResult:
+    """Outcome of :func:`submit_flow`."""
+
+    workflow_id: int  # the lowest fw_id of the workflow (FireWorks identifies workflows by any fw_id)
+    fw_ids: list[int]
+    categories: dict[str, int] = field(default_factory=dict)
+    duplicate: bool = False  # True: an equal workflow was already submitted; nothing was added
+    state: str = "READY"
+
+
+def submission_key(**parts) -> str:
+    """Stable key of what a workflow computes (for ``--dedupe``)."""
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return "wf-" + hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def find_submitted(lp: LaunchPad, key: str) -> dict | None:
+    """An active (not defused/archived) workflow with dedupe ``key``, or ``None``."""
+    return lp.workflows.find_one({f"metadata.{META}.key": key, "state": {"$nin": list(INACTIVE_STATES)}},
+                                 {"nodes": 1, "state": 1, "name": 1})
+
+
+def submit_flow(flow, lp: LaunchPad, project: str | None = None, key: str | None = None, dedupe: bool = False,
+                name: str | None = None, metadata: dict | None = None) -> SubmitResult:
+    """Convert a jobflow Flow to a FireWorks workflow and add it to the LaunchPad, atomically.
+
+    Parameters
+    ----------
+    flow
+        A jobflow ``Flow`` (or Job).
+    lp
+        The LaunchPad (:func:`get_launchpad`).
+    project
+        Project name (filter of ``contactflow status --project``).
+    key
+        What the workflow computes (:func:`submission_key`); with ``dedupe`` an active workflow with the
+        same key is not submitted again.
+    dedupe
+        Skip submission if an active workflow with ``key`` exists.
+    name
+        Workflow name (default: the flow's).
+    metadata
+        Extra workflow metadata.
+    """
+    if dedupe and not key:
+        raise DispatchError("--dedupe needs a submission key (what the workflow computes); none was given")
+    if dedupe:
+        old = find_submitted(lp, key)
+        if old:
+            ids = sorted(old["nodes"])
+            return SubmitResult(workflow_id=ids[0], fw_ids=ids, duplicate=True, state=old["state"])
+    meta = {**(metadata or {}), META: {"project": project, "key": key,
+                                        "submitted_at": datetime.now(timezone.utc).isoformat(),
+                                        "submitted_from": socket.gethostname()}}
+    wf = flow_to_workflow(flow, store=None, name=name or getattr(flow, "name", None) or "flow", metadata=meta)
+    prepare_workflow(wf)
+    old_new = add_workflow_atomically(lp, wf)
+    ids = sorted(old_new.values())
+    cats = Counter(fw.spec.get("_category", "") for fw in wf.fws)
+    return SubmitResult(workflow_id=ids[0], fw_ids=ids, categories=dict(cats), state=wf.state)
+
+
+def add_workflow_atomically(lp: LaunchPad, wf: Workflow) -> dict[int, int]:
+    """Add ``wf`` so that workers see all of it or nothing; returns FireWorks' old→new id map.
+
+    ``LaunchPad.add_wf`` inserts Fireworks already READY before their workflow document exists and
+    leaves what it inserted when a later write fails. Here every document is checked for BSON size
+    first; the root Fireworks go in PAUSED (no worker can check them out); on any write error the
+    Fireworks and workflow of this submission are deleted again; only then are the roots set READY.
+
+    Raises
+    ------
+    DispatchError
+        If a document is too large or not storable, or a write fails (nothing is left behind).
+    """
+    token = uuid.uuid4().hex
+    wf.metadata.setdefault(META, {})["submission"] = token
+    for fw in wf.fws:
+        fw.spec[TOKEN] = token
+    first = lp.get_new_fw_id(quantity=len(wf.id_fw))
+    old_new = {old: first + i for i, old in enumerate(sorted(wf.id_fw))}
+    for fw in wf.fws:
+        fw.fw_id = old_new[fw.fw_id]
+    wf._reassign_ids(old_new)
+    roots = sorted(wf.root_fw_ids)
+    for fid in roots:
+        wf.id_fw[fid].state = "PAUSED"
+        wf.fw_states[fid] = "PAUSED"
+    new_ids = sorted(old_new.values())
+    try:
+        fw_docs = [fw.to_db_dict() for fw in wf.fws]
+        wf_doc = wf.to_db_dict()
+        for doc in (*fw_docs, wf_doc):
+            size = len(bson.encode(doc))
+            if size > MAX_DOC_BYTES:
+                raise DispatchError(
+                    f"Firework/workflow document {doc.get('name')!r} is {size / 2**20:.1f} MiB, above MongoDB's "
+                    "16 MiB limit; pass large inputs by reference (job outputs) instead of in the flow")
+    except (bson.errors.BSONError, TypeError, ValueError) as exc:
+        raise DispatchError(f"workflow {wf.name!r} cannot be stored: {type(exc).__name__}: {exc}") from None
+    try:
+        lp.fireworks.insert_many(fw_docs, ordered=True)
+        lp.workflows.insert_one(wf_doc)
+    except PyMongoError as exc:
+        _rollback(lp, new_ids, token)
+        raise DispatchError(
+            f"adding workflow {wf.name!r} failed ({type(exc).__name__}: {str(exc)[:300]}); nothing was submitted"
+        ) from None
+    # publish: roots PAUSED -> READY (workflow document first, so a READY Firework always has one)
+    now = datetime.now(timezone.utc)
+    for fid in roots:
+        wf.id_fw[fid].state = "READY"
+        wf.fw_states[fid] = "READY"
+    try:
+        lp.workflows.update_one({f"metadata.{META}.submission": token},
+                                {"$set": {**{f"fw_states.{fid}": "READY" for fid in roots},
+                                          "state": wf.state, "updated_on": now}})
+        lp.fireworks.update_many({"fw_id": {"$in": roots}, TOKEN_Q: token, "state": "PAUSED"},
+                                 {"$set": {"state": "READY", "updated_on": now}})
+    except PyMongoError as exc:
+        _rollback(lp, new_ids, token)
+        raise DispatchError(f"publishing workflow {wf.name!r} failed ({type(exc).__name__}); nothing was submitted") from None
+    return old_new
+
+
+
+def _rollback(lp: LaunchPad, fw_ids: list[int], token: str) -> None:
+    try:
+        lp.fireworks.delete_many({"fw_id": {"$in": fw_ids}, TOKEN_Q: token})
+        lp.workflows.delete_many({f"metadata.{META}.submission": token})
+    except PyMongoError as exc:  # the store went away mid-submission: say what is left
+        log.error("rollback of submission %s failed (%s); PAUSED Fireworks %s may remain", token, exc, fw_ids)
+
+
+# ------------------------------------------------------------------------------------------ worker
+def make_fworker(categories=None, name: str | None = None, fworker_file: str | None = None) -> FWorker:
+    """A FireWorks FWorker pulling ``categories`` (``--category`` values; ``any``: everything).
+
+    A ``my_fworker.yaml`` may give name, query and env; explicit ``categories``/``name`` win.
+    """
+    from contactflow.dispatch.queue import load_fworker
+
+    base = load_fworker(fworker_file) if fworker_file else None
+    cat = worker_categories(categories) if categories else (base.category if base else "")
+    name = name or (base.name if base and base.name != "Automatically generated Worker" else None) \
+        or f"contactflow@{socket.gethostname()}:{os.getpid()}"
+    return FWorker(name=name, category=cat, query=base._query if base else None, env=base.env if base else None)
+
+
+def run_worker(lp: LaunchPad, fworker: FWorker, once: bool = False, launch_dir: str = ".",
+               max_jobs: int = 0, sleep_s: int = 10, timeout_s: int | None = None) -> int:
+    """Run FireWorks rockets here until no job for this worker is ready (or one job with ``once``).
+
+    Returns
+    -------
+    int
+        Number of jobs this worker launched.
+    """
+    from fireworks.core.rocket_launcher import launch_rocket, rapidfire
+
+    started = datetime.now(timezone.utc)
+    launch_dir = os.path.abspath(launch_dir)
+    os.makedirs(launch_dir, exist_ok=True)
+    cwd = os.getcwd()
+    try:
+        os.chdir(launch_dir)
+        if once:
+            return int(bool(launch_rocket(lp, fworker, strm_lvl="INFO")))
+        rapidfire(lp, fworker, m_dir=launch_dir, nlaunches=max_jobs, sleep_time=sleep_s, strm_lvl="INFO",
+                  timeout=timeout_s)
+    finally:
+        os.chdir(cwd)
+    return lp.launches.count_documents({"fworker.name": fworker.name, "time_start": {"$gte": started}}) \
+        or lp.launches.count_documents({"fworker.name": fworker.name})
+
+
+# ------------------------------------------------------------------------------------------ status
+def _last_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else None
+
+
+def failed_jobs(lp: LaunchPad, fw_ids: list[int]) -> list[dict]:
+    """FIZZLED jobs among ``fw_ids`` with the error (last traceback line) and full traceback of their last launch."""
+    out = []
+    for fw in lp.fireworks.find({"fw_id": {"$in": fw_ids}, "state": "FIZZLED"},
+                                {"fw_id": 1, "name": 1, "launches": 1, "spec._category": 1}).sort("fw_id"):
+        tb, err = None, None
+        if fw.get("launches"):
+            la = lp.launches.find_one({"launch_id": max(fw["launches"])}, {"action.stored_data": 1, "state_history": 1})
+            sd = ((la or {}).get("action") or {}).get("stored_data") or {}
+            exc = sd.get("_exception") or {}
+            tb = exc.get("_stacktrace")
+            err = _last_line(tb) or _last_line(exc.get("_details")) or sd.get("_error")
+        if err is None:
+            err = "lost run (worker stopped without reporting)" if not tb else None
+        out.append({"fw_id": fw["fw_id"], "name": fw.get("name"), "category": fw.get("spec", {}).get("_category"),
+                    "error": err, "traceback": tb})
+    return out
+
+
+def workflow_status(lp: LaunchPad, project: str | None = None) -> list[dict]:
+    """One row per workflow: id, name, project, state, job-state counts and the failed jobs with errors."""
+    q = {f"metadata.{META}.project": project} if project else {}
+    rows = []
+    for wf in lp.workflows.find(q, {"nodes": 1, "name": 1, "state": 1, "fw_states": 1, "metadata": 1,
+                                    "created_on": 1}).sort("created_on", 1):
+        ids = sorted(wf["nodes"])
+        counts = Counter(wf.get("fw_states", {}).values())
+        rows.append({
+            "id": ids[0], "name": wf.get("name"), "project": (wf.get("metadata") or {}).get(META, {}).get("project"),
+            "state": wf.get("state"), "n_jobs": len(ids), "counts": dict(counts),
+            "failed": failed_jobs(lp, ids) if counts.get("FIZZLED") else [],
+        })
+    return rows
+
+
+def _fw_or_error(lp: LaunchPad, fw_id: int) -> dict:
+    doc = lp.fireworks.find_one({"fw_id": fw_id}, {"fw_id": 1, "state": 1, "name": 1})
+    if doc is None:
+        raise DispatchError(f"no job with id {fw_id} on the LaunchPad; 'contactflow status' lists workflow and job ids")
+    return doc
+
+
+def rerun(lp: LaunchPad, fw_id: int, workflow: bool = False) -> list[int]:
+    """Rerun job ``fw_id`` (and its children), or with ``workflow`` every failed job of its workflow."""
+    doc = _fw_or_error(lp, fw_id)
+    if workflow:
+        wf = lp.workflows.find_one({"nodes": fw_id}, {"fw_states": 1})
+        targets = sorted(int(k) for k, v in wf["fw_states"].items() if v in ("FIZZLED", "DEFUSED"))
+    else:
+        if doc["state"] in ("RUNNING", "RESERVED"):
+            raise DispatchError(f"job {fw_id} is {doc['state']}; a running job is rerun only when lost "
+                                "('contactflow rerun --lost') or after 'contactflow cancel'")
+        targets = [fw_id]
+    done: list[int] = []
+    for fid in targets:
+        done.extend(lp.rerun_fw(fid) or [fid])
+    return sorted(set(done))
+
+
+def rerun_lost(lp: LaunchPad, expiration_s: int) -> tuple[list[int], list[int]]:
+    """FireWorks ``detect_lostruns``: RUNNING jobs silent for ``expiration_s`` are marked failed and rerun.
+
+    Returns (lost launch ids, lost job ids).
+    """
+    launches, fw_ids, _ = lp.detect_lostruns(expiration_secs=expiration_s, rerun=True)
+    return launches, fw_ids
+
+
+def cancel(lp: LaunchPad, fw_id: int, job_only: bool = False) -> list[int]:
+    """Defuse the workflow containing ``fw_id`` (or with ``job_only`` that job and its children).
+
+    Completed jobs keep their results; running jobs finish (stop them in the queue, e.g. ``scancel``).
+    Returns the ids that are now DEFUSED.
+    """
+    _fw_or_error(lp, fw_id)
+    if job_only:
+        lp.defuse_fw(fw_id)
+        ids = [fw_id]
+    else:
+        ids = sorted(lp.workflows.find_one({"nodes": fw_id}, {"nodes": 1})["nodes"])
+        lp.defuse_wf(fw_id, defuse_all_states=False)
+    return sorted(d["fw_id"] for d in lp.fireworks.find({"fw_id": {"$in": ids}, "state": "DEFUSED"}, {"fw_id": 1}))
