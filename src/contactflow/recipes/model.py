@@ -2,29 +2,14 @@
 
 import hashlib
 import json
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contactflow.engines import parse_spec
+from contactflow.recipes.specs import Side, SlabSpec, kind_of  # noqa: F401  (SlabSpec re-exported)
 
 KNOWN_TASKS = ("adhesion",)
-
-
-class SlabSpec(BaseModel):
-    """One side of the interface."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    structure: str = Field(..., description="shipped bulk name (e.g. 'Si') or path to a CIF/POSCAR")
-    miller: tuple[int, int, int] = Field(..., description="Miller indices of the contact plane")
-    layers: int = Field(2, ge=1, le=20, description="slab thickness in slab-generator layers")
-
-    @field_validator("miller")
-    @classmethod
-    def _nonzero(cls, v):
-        if not any(v):
-            raise ValueError("Miller indices cannot all be zero")
-        return v
 
 
 class MatchSpec(BaseModel):
@@ -44,11 +29,15 @@ class InterfaceRecipe(BaseModel):
 
     name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="recipe name (file stem)")
     description: str = Field("", description="one line for listings")
-    film: SlabSpec
-    substrate: SlabSpec
+    film: Side = Field(..., description="film side: a crystal slab or a builder (see recipes.specs)")
+    substrate: Side = Field(..., description="substrate side: a crystal slab or a builder (see recipes.specs)")
     match: MatchSpec = Field(default_factory=MatchSpec)
     gap_A: float = Field(3.0, gt=0.5, lt=10, description="initial film–substrate gap, Å")
     vacuum_A: float = Field(15.0, ge=5, description="vacuum above the film, Å")
+    fix_bottom_A: float = Field(1.0, ge=0, le=10, description="substrate atoms this close to its bottom are tagged fixed, Å")
+    registry: Literal["as_built", "coupled", "non_aligned"] = Field(
+        "as_built", description="in-plane film placement: as matched, film cation over a substrate O (coupled), "
+                                "or film contact atoms as far as possible from substrate O (non_aligned)")
     engine: str = Field("chgnet+d3", description="engine spec for the tasks")
     tasks: list[str] = Field(default_factory=lambda: ["adhesion"], description="tasks to run")
 
@@ -66,29 +55,34 @@ class InterfaceRecipe(BaseModel):
             raise ValueError(f"unknown task(s) {bad}; valid tasks: {', '.join(KNOWN_TASKS)}")
         return v
 
+    @model_validator(mode="after")
+    def _sides_compatible(self):
+        fk, sk = kind_of(self.film), kind_of(self.substrate)
+        if sk == "cluster":
+            raise ValueError("substrate.builder: 'cluster' can only be a film; substrate builders: crystal, "
+                             "graphene, rgo, n_graphene, amorphous_carbon, amorphous")
+        if fk == "sheet":
+            raise ValueError(f"film.builder: {self.film.builder!r} can only be a substrate; film builders: "
+                             "crystal, amorphous_carbon, amorphous, cluster")
+        if fk in ("amorphous", "cluster") and sk == "amorphous":
+            raise ValueError("substrate: an amorphous substrate needs a crystal film to take its cell from; "
+                             "use a crystal or sheet substrate under an amorphous film or cluster")
+        return self
+
     @property
     def recipe_hash(self) -> str:
         """Hash of the building parameters (not engine/tasks): same hash ⇒ same structures."""
-        blob = self.model_dump(include={"film", "substrate", "match", "gap_A", "vacuum_A"})
+        blob = self.model_dump(include={"film", "substrate", "match", "gap_A", "vacuum_A", "fix_bottom_A",
+                                        "registry"})
         return "rc-" + hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def build(self):
-        """Build the interface candidates (smallest area first).
+        """Build the interface candidates (smallest area first; see :mod:`contactflow.recipes.build`).
 
         Returns
         -------
         list[contactflow.structures.InterfaceCandidate]
         """
-        from contactflow.structures import build_interfaces, load_bulk
+        from contactflow.recipes.build import build_recipe
 
-        cands = build_interfaces(
-            load_bulk(self.film.structure), load_bulk(self.substrate.structure),
-            self.film.miller, self.substrate.miller,
-            film_layers=self.film.layers, substrate_layers=self.substrate.layers,
-            gap_A=self.gap_A, vacuum_A=self.vacuum_A,
-            max_strain_pct=self.match.max_strain_pct, max_area_A2=self.match.max_area_A2,
-            max_candidates=self.match.max_candidates,
-        )
-        for c in cands:
-            c.metadata.update(film_miller=list(self.film.miller), substrate_miller=list(self.substrate.miller))
-        return cands
+        return build_recipe(self)

@@ -73,10 +73,55 @@ def principal_strain_pct(interface: Interface) -> float:
     return float(100.0 * np.max(np.abs(np.linalg.eigvalsh(0.5 * (strain + strain.T)))))
 
 
+def match_strain_pct(match) -> float:
+    """Largest absolute principal Green–Lagrange strain (%) of a ZSL match's film deformation."""
+    from pymatgen.analysis.elasticity.strain import Deformation
+
+    e = np.asarray(Deformation(match.match_transformation).green_lagrange_strain, dtype=float)
+    return float(100.0 * np.max(np.abs(np.linalg.eigvalsh(0.5 * (e + e.T)))))
+
+
 def interface_area(structure: Structure) -> float:
     """In-plane area |a × b| of a cell, Å²."""
     a, b = structure.lattice.matrix[:2]
     return float(np.linalg.norm(np.cross(a, b)))
+
+
+def zsl_generator(max_strain_pct: float = 3.0, max_area_A2: float = 250.0) -> ZSLGenerator:
+    """The Zur–McGill generator contactflow uses (length tolerance = strain bound, 1 % angle, 9 % area ratio)."""
+    return ZSLGenerator(
+        max_area_ratio_tol=0.09,
+        max_area=max_area_A2,
+        max_length_tol=max_strain_pct / 100.0,
+        max_angle_tol=0.01,
+    )
+
+
+def coherent_builder(film: Structure, substrate: Structure, film_miller, substrate_miller,
+                     max_strain_pct: float = 3.0, max_area_A2: float = 250.0) -> CoherentInterfaceBuilder:
+    """pymatgen's ``CoherentInterfaceBuilder`` with every termination labelled (``label_index=True``).
+
+    Raises
+    ------
+    RecipeError
+        If pymatgen cannot cut or match the planes (degenerate Miller index).
+    """
+    from contactflow.structures.slabs import check_miller
+
+    fm = check_miller(film_miller, "film.miller")
+    sm = check_miller(substrate_miller, "substrate.miller")
+    try:
+        return CoherentInterfaceBuilder(
+            substrate_structure=substrate,
+            film_structure=film,
+            film_miller=fm,
+            substrate_miller=sm,
+            zslgen=zsl_generator(max_strain_pct, max_area_A2),
+            label_index=True,
+        )
+    except (ValueError, IndexError, np.linalg.LinAlgError) as exc:
+        raise RecipeError(f"miller: cannot match {film.composition.reduced_formula}{fm} on "
+                          f"{substrate.composition.reduced_formula}{sm}: {exc}") from exc
 
 
 def build_interfaces(
@@ -93,6 +138,10 @@ def build_interfaces(
     max_area_A2: float = 250.0,
     max_candidates: int = 5,
     terminations: list[int] | None = None,
+    film_thickness_A: float | None = None,
+    substrate_thickness_A: float | None = None,
+    film_termination: int | None = None,
+    substrate_termination: int | None = None,
 ) -> list[InterfaceCandidate]:
     """Build lattice-matched interface candidates, smallest area first.
 
@@ -115,7 +164,11 @@ def build_interfaces(
     max_candidates
         Number of candidates returned per termination (smallest areas first).
     terminations
-        Indices into the builder's termination list; ``None`` enumerates all.
+        Indices into the builder's (film, substrate) termination-pair list; ``None`` enumerates all.
+    film_thickness_A, substrate_thickness_A
+        Minimum thickness in Å instead of layers (whole oriented cells are stacked).
+    film_termination, substrate_termination
+        1-based termination index of one side (the label prefix, ``"2_O_P2/m_2"`` → 2); ``None``: all.
 
     Returns
     -------
@@ -127,31 +180,43 @@ def build_interfaces(
     RecipeError
         If no match exists within the strain and area limits.
     """
-    zsl = ZSLGenerator(
-        max_area_ratio_tol=0.09,
-        max_area=max_area_A2,
-        max_length_tol=max_strain_pct / 100.0,
-        max_angle_tol=0.01,
-    )
-    cib = CoherentInterfaceBuilder(
-        substrate_structure=substrate,
-        film_structure=film,
-        film_miller=tuple(film_miller),
-        substrate_miller=tuple(substrate_miller),
-        zslgen=zsl,
-        label_index=True,
-    )
+    cib = coherent_builder(film, substrate, film_miller, substrate_miller, max_strain_pct, max_area_A2)
     if not cib.zsl_matches:
         raise RecipeError(
-            f"no lattice match for film {film.composition.reduced_formula}{tuple(film_miller)} on "
+            f"match: no lattice match for film {film.composition.reduced_formula}{tuple(film_miller)} on "
             f"substrate {substrate.composition.reduced_formula}{tuple(substrate_miller)} within "
             f"{max_strain_pct} % strain and {max_area_A2} Å²; raise max_strain_pct or max_area_A2"
         )
+    # ZSL bounds vector-length mismatch and angle separately; keep only matches whose principal film
+    # strain is within the bound too, so every candidate honours max_strain_pct.
+    ok = [i for i, m in enumerate(cib.zsl_matches) if match_strain_pct(m) <= max_strain_pct + 1e-9]
+    if not ok:
+        raise RecipeError(
+            f"match.max_strain_pct: no lattice match for film {film.composition.reduced_formula}"
+            f"{tuple(film_miller)} on substrate {substrate.composition.reduced_formula}{tuple(substrate_miller)} "
+            f"has a principal strain within {max_strain_pct} % (area <= {max_area_A2} Å²); raise max_strain_pct"
+        )
     # Build only the smallest matches: building all of them (hundreds) costs ~10 s per termination.
-    order = sorted(range(len(cib.zsl_matches)), key=lambda i: cib.zsl_matches[i].match_area)
+    order = sorted(ok, key=lambda i: (round(cib.zsl_matches[i].match_area, 2), match_strain_pct(cib.zsl_matches[i])))
     keep = order[:max_candidates]
     all_matches = cib.zsl_matches
-    term_ids = range(len(cib.terminations)) if terminations is None else terminations
+    term_ids = list(range(len(cib.terminations)) if terminations is None else terminations)
+    for side, want, pos in (("film", film_termination, 0), ("substrate", substrate_termination, 1)):
+        if want is None:
+            continue
+        labels = sorted({t[pos] for t in cib.terminations}, key=lambda x: int(x.split("_")[0]))
+        if not any(int(lab.split("_")[0]) == want for lab in labels):
+            raise RecipeError(f"{side}.termination: index {want} out of range; valid: "
+                              + ", ".join(labels))
+        term_ids = [t for t in term_ids if int(cib.terminations[t][pos].split("_")[0]) == want]
+    if film_thickness_A is None and substrate_thickness_A is None:
+        thick, in_layers = (film_layers, substrate_layers), True
+    else:
+        thick = (film_thickness_A if film_thickness_A is not None else
+                 film_layers * film.lattice.d_hkl(tuple(film_miller)) - 1e-6,
+                 substrate_thickness_A if substrate_thickness_A is not None else
+                 substrate_layers * substrate.lattice.d_hkl(tuple(substrate_miller)) - 1e-6)
+        in_layers = False
     candidates: list[InterfaceCandidate] = []
     for t in term_ids:
         if not 0 <= t < len(cib.terminations):
@@ -165,9 +230,9 @@ def build_interfaces(
                         term,
                         gap=gap_A,
                         vacuum_over_film=vacuum_A,
-                        film_thickness=film_layers,
-                        substrate_thickness=substrate_layers,
-                        in_layers=True,
+                        film_thickness=thick[0],
+                        substrate_thickness=thick[1],
+                        in_layers=in_layers,
                     )
                 )
             finally:
