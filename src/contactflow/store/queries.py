@@ -1,0 +1,449 @@
+"""Query layer: result documents by recipe, engine, system and a small, safe ``--where`` language.
+
+The ``--where`` language is parsed here into a MongoDB filter — never evaluated. Field names are
+checked against the document's pydantic schema and values are converted to the field's type, so a
+typo or a wrong type is a :class:`QueryError` that names what is valid, not an empty result.
+
+Grammar (case-insensitive keywords)::
+
+    expression := clause ( ("and" | "&&" | ";") clause )*
+    clause     := FIELD OP VALUE | FIELD ("in" | "not in") VALUE ("," VALUE)*
+    OP         := "==" | "=" | "!=" | ">" | ">=" | "<" | "<="
+    VALUE      := number | true | false | null | 'quoted' | "quoted" | bare-word
+
+Examples: ``w_sep_J_per_m2>1.0``, ``state==successful``, ``engine in chgnet+d3,cp2k:pbe-d3``,
+``provenance.device == cpu and strain_pct <= 2``, ``settings.relax == true``.
+"""
+
+import difflib
+import re
+import types
+import typing
+from datetime import datetime
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel
+
+from contactflow.errors import ContactflowError
+
+
+class QueryError(ContactflowError, ValueError):
+    """A query names an unknown kind or field, or a ``--where`` expression is not a valid filter."""
+
+
+#: CLI names of the queryable kinds → collection names they may be registered under (first wins).
+#: Later packages register their DocKind in :data:`contactflow.store.client.KINDS`; the query layer
+#: finds them here without importing those packages.
+QUERY_KINDS: dict[str, tuple[str, ...]] = {
+    "interfaces": ("interfaces",),
+    "adhesion": ("adhesion",),
+    "traction-separation": ("traction_separation", "traction", "traction-separation", "czm"),
+    "barriers": ("barriers", "barrier", "neb"),
+    "md": ("md", "molecular_dynamics"),
+    "descriptors": ("descriptors", "descriptor"),
+}
+
+#: the task that produces each kind (for "run this task" messages)
+PRODUCING_TASK = {
+    "adhesion": "adhesion", "traction-separation": "traction_separation", "barriers": "li_migration_neb",
+    "md": "md", "descriptors": "descriptors", "interfaces": "build",
+}
+
+_OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
+_FIELD_RE = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
+_CLAUSE_RE = re.compile(
+    rf"^\s*(?P<field>{_FIELD_RE})\s*"
+    r"(?P<op>==|!=|>=|<=|=|>|<|(?i:not\s+in)(?=[\s'\"])|(?i:in)(?=[\s'\"]))\s*(?P<value>.*?)\s*$",
+    re.S,
+)
+_NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+# ---------------------------------------------------------------------------------------------
+# kinds and schema fields
+
+
+def resolve_kind(name: str):
+    """The registered :class:`~contactflow.store.client.DocKind` for a CLI kind or collection name.
+
+    Raises
+    ------
+    QueryError
+        If the name is unknown, or names a kind whose package has not registered a document type.
+    """
+    from contactflow.store.client import KINDS
+
+    if name in KINDS:
+        return KINDS[name]
+    if name not in QUERY_KINDS:
+        raise QueryError(f"unknown document kind {name!r}; valid kinds: {', '.join(QUERY_KINDS)}")
+    for coll in QUERY_KINDS[name]:
+        if coll in KINDS:
+            return KINDS[coll]
+    raise QueryError(
+        f"no '{name}' documents can exist yet: no document type for them is registered in this "
+        f"installation (task '{PRODUCING_TASK.get(name, name)}'); registered kinds: {', '.join(KINDS)}"
+    )
+
+
+def cli_name(kind_name: str) -> str:
+    """The CLI name of a collection name (``traction_separation`` → ``traction-separation``)."""
+    for cli, colls in QUERY_KINDS.items():
+        if kind_name in colls:
+            return cli
+    return kind_name
+
+
+class FieldSpec:
+    """Type of one queryable field: ``number``, ``integer``, ``text``, ``bool``, ``datetime``,
+    ``enum`` (with ``choices``) or ``any`` (free-form dict content)."""
+
+    def __init__(self, kind: str, choices: tuple = (), optional: bool = True, description: str = ""):
+        self.kind, self.choices, self.optional, self.description = kind, choices, optional, description
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({self.kind!r}{', ' + repr(self.choices) if self.choices else ''})"
+
+
+def _strip_optional(ann) -> tuple[Any, bool]:
+    origin = typing.get_origin(ann)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(ann))
+        if len(args) == 1:
+            return args[0], optional
+        return ann, optional
+    return ann, False
+
+
+def _leaf_spec(ann, optional: bool, description: str) -> "FieldSpec | dict":
+    origin = typing.get_origin(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return schema_fields(ann)
+    if origin is Literal:
+        return FieldSpec("enum", typing.get_args(ann), optional, description)
+    if origin in (list, tuple, set, frozenset):
+        args = [a for a in typing.get_args(ann) if a is not Ellipsis]
+        inner, _ = _strip_optional(args[0]) if args else (Any, True)
+        # MongoDB matches a scalar against the elements of an array field
+        return _leaf_spec(inner, optional, description)
+    if origin is dict or ann is dict:
+        return FieldSpec("dict", (), optional, description)
+    if ann is bool:
+        return FieldSpec("bool", (), optional, description)
+    if ann is int:
+        return FieldSpec("integer", (), optional, description)
+    if ann is float:
+        return FieldSpec("number", (), optional, description)
+    if ann is str:
+        return FieldSpec("text", (), optional, description)
+    if ann is datetime:
+        return FieldSpec("datetime", (), optional, description)
+    return FieldSpec("any", (), optional, description)
+
+
+def schema_fields(model: type[BaseModel]) -> dict[str, "FieldSpec | dict"]:
+    """Queryable fields of a pydantic document model: name → :class:`FieldSpec`, or a nested dict
+    of the same for sub-models (e.g. ``provenance``)."""
+    out: dict[str, FieldSpec | dict] = {}
+    for name, info in model.model_fields.items():
+        ann, optional = _strip_optional(info.annotation)
+        out[name] = _leaf_spec(ann, optional or not info.is_required(), info.description or "")
+    return out
+
+
+def flat_fields(model: type[BaseModel]) -> dict[str, FieldSpec]:
+    """Dotted field paths of a model (``provenance.engine`` …) → :class:`FieldSpec`."""
+    out: dict[str, FieldSpec] = {}
+
+    def walk(prefix: str, fields: dict):
+        for k, v in fields.items():
+            if isinstance(v, dict):
+                walk(f"{prefix}{k}.", v)
+            else:
+                out[prefix + k] = v
+
+    walk("", schema_fields(model))
+    return out
+
+
+def field_spec(model: type[BaseModel], path: str, kind_label: str = "") -> FieldSpec:
+    """The :class:`FieldSpec` of a dotted field path, or a :class:`QueryError` naming close matches.
+
+    Keys inside free-form dict fields (``settings.relax``, ``composition.Si``) are accepted with
+    type ``any``.
+    """
+    fields: dict = schema_fields(model)
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        spec = fields.get(part)
+        if spec is None:
+            break
+        if isinstance(spec, dict):
+            if i == len(parts) - 1:
+                raise QueryError(f"field {path!r} is a group, not a value; use one of: "
+                                 + ", ".join(f"{path}.{k}" for k in spec))
+            fields = spec
+            continue
+        if i == len(parts) - 1:
+            return spec
+        if spec.kind in ("dict", "any"):
+            return FieldSpec("any", (), True, spec.description)
+        break
+    valid = list(flat_fields(model))
+    close = difflib.get_close_matches(path, valid, n=3, cutoff=0.5)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    label = f" of {kind_label} documents" if kind_label else f" of {model.__name__}"
+    raise QueryError(f"unknown field {path!r}{label}{hint}; valid fields: {', '.join(valid)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the --where language
+
+
+def _split_outside_quotes(text: str, sep_re: re.Pattern) -> list[str]:
+    """Split ``text`` on ``sep_re`` matches that are not inside single or double quotes."""
+    parts, buf, quote, i = [], [], None, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+            i += 1
+            continue
+        if ch in "'\"":
+            quote = ch
+            buf.append(ch)
+            i += 1
+            continue
+        m = sep_re.match(text, i)
+        if m and m.end() > i:
+            parts.append("".join(buf))
+            buf = []
+            i = m.end()
+            continue
+        buf.append(ch)
+        i += 1
+    if quote:
+        raise QueryError(f"unterminated {quote} quote in {text!r}")
+    parts.append("".join(buf))
+    return parts
+
+
+_AND_RE = re.compile(r"\s+(?i:and)\s+|\s*&&\s*|\s*;\s*")
+_COMMA_RE = re.compile(r"\s*,\s*")
+
+
+def _unquote(tok: str) -> tuple[str, bool]:
+    tok = tok.strip()
+    if len(tok) >= 2 and tok[0] == tok[-1] and tok[0] in "'\"":
+        return tok[1:-1], True
+    return tok, False
+
+
+def _convert(raw: str, spec: FieldSpec, field: str) -> Any:
+    """Convert one literal to the field's type (quoted literals stay text)."""
+    text, quoted = _unquote(raw)
+    if not text and not quoted:
+        raise QueryError(f"missing value after the operator for field {field!r}")
+    low = text.lower()
+    if not quoted and low in ("null", "none"):
+        return None
+    if spec.kind in ("number", "integer"):
+        if quoted or not _NUMBER_RE.match(text):
+            raise QueryError(f"field {field!r} is a number{_units(field)}; {raw.strip()!r} is not a number")
+        val = float(text)
+        return int(val) if spec.kind == "integer" and val.is_integer() else val
+    if spec.kind == "bool":
+        if low in ("true", "yes", "1"):
+            return True
+        if low in ("false", "no", "0"):
+            return False
+        raise QueryError(f"field {field!r} is true/false; got {raw.strip()!r}")
+    if spec.kind == "datetime":
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise QueryError(f"field {field!r} is a date-time; {raw.strip()!r} is not ISO 8601 "
+                             "(e.g. 2026-05-01 or 2026-05-01T12:00:00+00:00)") from None
+    if spec.kind == "enum":
+        if text not in spec.choices:
+            raise QueryError(f"field {field!r} must be one of {', '.join(map(str, spec.choices))}; got {text!r}")
+        return text
+    if spec.kind in ("any", "dict") and not quoted:
+        if low in ("true", "false"):
+            return low == "true"
+        if _NUMBER_RE.match(text):
+            return float(text)
+    return text
+
+
+def _units(field: str) -> str:
+    m = re.search(r"_(J_per_m2|GPa|eV|A2|A|K|pct|s|fs|ps|cm2_per_s|m2_per_s|eV_per_A|GPa_per_A)$", field)
+    return f" ({m.group(1)})" if m else ""
+
+
+def parse_clause(clause: str, model: type[BaseModel], kind_label: str = "") -> dict:
+    """One ``FIELD OP VALUE`` clause → a MongoDB filter ``{field: {op: value}}``."""
+    m = _CLAUSE_RE.match(clause)
+    if not m:
+        raise QueryError(
+            f"cannot read {clause.strip()!r} as FIELD OP VALUE; operators: == != > >= < <= in, not in "
+            "(e.g. 'w_sep_J_per_m2>1.0', 'state==successful', 'engine in chgnet+d3,cp2k')"
+        )
+    field, op, value = m.group("field"), re.sub(r"\s+", " ", m.group("op").lower()), m.group("value")
+    spec = field_spec(model, field, kind_label)
+    if op in ("in", "not in"):
+        items = [v for v in _split_outside_quotes(value, _COMMA_RE)]
+        if not value.strip() or any(not v.strip() for v in items):
+            raise QueryError(f"'{field} {op}' needs a comma-separated list of values, e.g. '{field} {op} a,b'")
+        vals = [_convert(v, spec, field) for v in items]
+        return {field: {"$in" if op == "in" else "$nin": vals}}
+    val = _convert(value, spec, field)
+    mop = _OPS[op]
+    if mop in ("$gt", "$gte", "$lt", "$lte"):
+        if val is None:
+            raise QueryError(f"'{op} null' is not a comparison; use '{field} == null' or '{field} != null'")
+        if spec.kind in ("text", "enum", "bool") or (spec.kind in ("any", "dict") and isinstance(val, str)):
+            raise QueryError(f"operator {op} needs a number or date; field {field!r} is {spec.kind}")
+    return {field: {mop: val}}
+
+
+def _merge(filters: list[dict]) -> dict:
+    """AND-combine single-field filters; ranges on one field merge into one operator dict."""
+    out: dict = {}
+    extra: list[dict] = []
+    for f in filters:
+        (field, cond), = f.items()
+        if field not in out:
+            out[field] = cond
+        elif isinstance(out[field], dict) and isinstance(cond, dict) and not set(out[field]) & set(cond) \
+                and all(k.startswith("$") for k in (*out[field], *cond)):
+            out[field] = {**out[field], **cond}
+        else:
+            extra.append(f)
+    if extra:
+        return {"$and": [{k: v} for k, v in out.items()] + extra}
+    return out
+
+
+def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel], kind_label: str = "") -> dict:
+    """Parse one or several ``--where`` expressions (ANDed) into a MongoDB filter.
+
+    Raises
+    ------
+    QueryError
+        If a clause is malformed, names an unknown field, or a value does not fit the field's type.
+    """
+    exprs = [expr] if isinstance(expr, str) else list(expr)
+    clauses: list[dict] = []
+    for e in exprs:
+        if e is None:
+            continue
+        if re.search(r"\s(?i:or)\s|\|\|", e) and not re.search(r"['\"]", e):
+            raise QueryError(f"{e!r}: only 'and' combines clauses (no 'or'); use 'FIELD in a,b' for alternatives")
+        for part in _split_outside_quotes(e, _AND_RE):
+            if part.strip():
+                clauses.append(parse_clause(part, model, kind_label))
+    return _merge(clauses)
+
+
+# ---------------------------------------------------------------------------------------------
+# filters and queries
+
+
+def build_filter(
+    kind: str,
+    recipe: str | None = None,
+    engine: str | None = None,
+    system: str | None = None,
+    where: str | list[str] | tuple[str, ...] | None = None,
+    store=None,
+) -> dict:
+    """MongoDB filter for documents of ``kind`` matching every given criterion.
+
+    Recipe and system filter the document's own ``recipe_name``/``system`` fields; for a kind whose
+    schema lacks them but has ``interface_id``, they select via the matching interfaces (needs
+    ``store``).
+    """
+    dk = resolve_kind(kind)
+    label = cli_name(dk.name)
+    fields = schema_fields(dk.model)
+    clauses: list[dict] = []
+    via_interfaces: dict = {}
+    for value, name in ((recipe, "recipe_name"), (system, "system")):
+        if not value:
+            continue
+        if name in fields:
+            clauses.append({name: value})
+        elif "interface_id" in fields:
+            via_interfaces[name] = value
+        else:
+            opt = "--recipe" if name == "recipe_name" else "--system"
+            raise QueryError(f"{label} documents carry neither {name} nor interface_id; {opt} cannot select them")
+    if engine:
+        if "engine" not in fields:
+            raise QueryError(f"{label} documents carry no engine field; --engine cannot select them")
+        clauses.append({"engine": engine})
+    if via_interfaces:
+        if store is None:
+            raise QueryError("selecting by recipe/system through interfaces needs a store")
+        ids = [d["interface_id"] for d in store.find("interfaces", via_interfaces, projection={"interface_id": 1})]
+        clauses.append({"interface_id": {"$in": ids}})
+    flt = _merge(clauses) if clauses else {}
+    if where:
+        wf = parse_where(where, dk.model, label)
+        if wf:
+            flt = {"$and": [flt, wf]} if flt else wf
+    return flt
+
+
+def default_sort(kind: str) -> list[tuple[str, int]]:
+    """A stable, useful order per kind: recipe, then the headline number descending."""
+    dk = resolve_kind(kind)
+    fields = schema_fields(dk.model)
+    sort = [(f, 1) for f in ("recipe_name", "system") if f in fields]
+    for headline in ("w_sep_J_per_m2", "sigma_max_GPa", "barrier_forward_eV", "barrier_eV"):
+        if headline in fields:
+            sort.append((headline, -1))
+            break
+    return sort + [(f, 1) for f in ("interface_id", "engine") if f in fields]
+
+
+def query(
+    store,
+    kind: str,
+    recipe: str | None = None,
+    engine: str | None = None,
+    system: str | None = None,
+    where: str | list[str] | tuple[str, ...] | None = None,
+    sort: list[tuple[str, int]] | None = None,
+    limit: int = 0,
+    projection: dict | None = None,
+) -> list[dict]:
+    """Documents of ``kind`` matching the criteria (see :func:`build_filter`), ``_id`` removed."""
+    dk = resolve_kind(kind)
+    flt = build_filter(kind, recipe, engine, system, where, store)
+    return store.find(dk.name, flt, sort=sort if sort is not None else default_sort(kind), limit=limit,
+                      projection=projection)
+
+
+def default_columns(kind: str, max_numbers: int = 7) -> list[tuple[str, str]]:
+    """Table columns for a kind: identity fields, then scalar result fields with units in the name."""
+    dk = resolve_kind(kind)
+    flat = flat_fields(dk.model)
+    cols = [(f, f.replace("_name", "")) for f in ("recipe_name", "system", "interface_id", "engine", "state")
+            if f in flat]
+    if dk.name == "interfaces":
+        cols = [c for c in cols if c[0] != "state"]
+    n = 0
+    for name, spec in flat.items():
+        if "." in name or spec.kind not in ("number", "integer") or name in dict(cols):
+            continue
+        if re.search(r"_(J_per_m2|GPa|eV|A2|A|K|pct|m2_per_s|cm2_per_s|ps|fs|s)$", name) or name == "n_atoms":
+            cols.append((name, name))
+            n += 1
+            if n >= max_numbers:
+                break
+    return cols
