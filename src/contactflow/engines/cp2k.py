@@ -1,0 +1,252 @@
+"""CP2K (Debian's ``cp2k`` package) through ASE's shell calculator: PBE + D3(BJ), GTH/MOLOPT.
+
+Spec: ``cp2k`` or ``cp2k:<preset>``; presets are in :data:`PRESETS`, the one place where the DFT
+settings live. ``pbe-d3`` is deliberately loose (it is meant for ≤ 60-atom cells on a laptop or CI
+runner); ``pbe-d3-tight`` is the setting to converge against.
+
+Notes on ASE's wrapper (checked with ASE 3.29 and CP2K 2023.1):
+
+- ``cutoff`` is in eV, so Rydberg values are converted here (300 Ry = 300 × ``ase.units.Rydberg``).
+- It has no k-point keyword; k-points, smearing, mixing and dispersion go into the ``inp`` template.
+  The Monkhorst–Pack grid follows from the cell (:func:`kpoint_grid`) and is rebuilt when a
+  calculation sees a cell with a different grid.
+- The shell command is ``$ASE_CP2K_COMMAND`` or ``cp2k_shell.psmp`` with ``OMP_NUM_THREADS`` =
+  ``$CONTACTFLOW_CP2K_THREADS`` (default: all cores).
+- An SCF that does not converge makes CP2K ≥ 2022 abort (unless told to ignore it); either way it
+  surfaces here as :class:`~contactflow.engines.checks.CalculationFailedError`, never as a number.
+"""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from ase import units
+from ase.calculators.cp2k import CP2K
+
+from contactflow.engines.checks import CalculationFailedError
+from contactflow.errors import EngineSpecError
+
+DEFAULT_PRESET = "pbe-d3"
+
+#: DFT settings per preset (the only place they are defined).
+#: kspacing_per_A: largest spacing of the Monkhorst–Pack grid, 2π/Å units (|b_i|/n_i ≤ kspacing).
+PRESETS: dict[str, dict] = {
+    "pbe-d3": {
+        "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
+        "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
+        "cutoff_Ry": 250.0, "rel_cutoff_Ry": 40.0, "eps_scf": 1.0e-6, "max_scf": 80,
+        "smearing_K": 300.0, "added_mos": 10, "mixing_alpha": 0.3, "kspacing_per_A": 0.8,
+    },
+    "pbe-d3-tight": {
+        "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
+        "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
+        "cutoff_Ry": 400.0, "rel_cutoff_Ry": 60.0, "eps_scf": 1.0e-7, "max_scf": 200,
+        "smearing_K": 300.0, "added_mos": 20, "mixing_alpha": 0.2, "kspacing_per_A": 0.3,
+    },
+}
+DATA_DIR_CANDIDATES = ("/usr/share/cp2k", "/usr/share/cp2k/data")
+VALID_PRESETS_HELP = f"valid CP2K presets: {', '.join(PRESETS)} (spec 'cp2k' means 'cp2k:{DEFAULT_PRESET}')"
+
+
+def preset(name: str | None) -> dict:
+    """Settings of a preset; ``None`` means :data:`DEFAULT_PRESET`."""
+    key = (name or DEFAULT_PRESET).lower()
+    if key not in PRESETS:
+        raise EngineSpecError(f"unknown CP2K preset {name!r}; {VALID_PRESETS_HELP}")
+    return dict(PRESETS[key])
+
+
+def cp2k_command() -> str:
+    """The cp2k shell command (``$ASE_CP2K_COMMAND`` or ``cp2k_shell.psmp``), threads set."""
+    cmd = os.environ.get("ASE_CP2K_COMMAND", "cp2k_shell.psmp")
+    exe = cmd.split()[0]
+    if shutil.which(exe) is None and not Path(exe).is_file():
+        raise EngineSpecError(
+            f"CP2K shell {exe!r} not found; install Debian's cp2k (apt-get install cp2k) or set "
+            "ASE_CP2K_COMMAND to a cp2k_shell binary"
+        )
+    threads = os.environ.get("CONTACTFLOW_CP2K_THREADS") or str(os.cpu_count() or 1)
+    return f"env OMP_NUM_THREADS={threads} {cmd}"
+
+
+@lru_cache(maxsize=1)
+def cp2k_version() -> str:
+    """CP2K version string of the installed binary (``"not installed"`` if absent)."""
+    exe = os.environ.get("ASE_CP2K_COMMAND", "cp2k_shell.psmp").split()[0].replace("cp2k_shell", "cp2k")
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    m = re.search(r"CP2K version ([\w.\-]+)", out)
+    return m.group(1) if m else "unknown"
+
+
+def _data_file(name: str) -> Path | None:
+    for d in [os.environ.get("CP2K_DATA_DIR", ""), *DATA_DIR_CANDIDATES]:
+        if d and (Path(d) / name).is_file():
+            return Path(d) / name
+    return None
+
+
+@lru_cache(maxsize=8)
+def _elements_with(file_name: str, label: str) -> frozenset[str]:
+    """Elements that have an entry named ``label`` in a CP2K basis/potential file."""
+    path = _data_file(file_name)
+    if path is None:
+        return frozenset()
+    out = set()
+    for line in path.read_text(errors="replace").splitlines():
+        tok = line.split()
+        if len(tok) >= 2 and not tok[0].startswith("#") and tok[0].isalpha() and label in tok[1:]:
+            out.add(tok[0].capitalize())
+    return frozenset(out)
+
+
+def cp2k_elements(preset_name: str | None) -> frozenset[str]:
+    """Elements for which the preset's basis set and pseudopotential both exist."""
+    p = preset(preset_name)
+    return _elements_with(p["basis_set_file"], p["basis_set"]) & _elements_with(
+        p["potential_file"], p["pseudo_potential"]
+    )
+
+
+def kpoint_grid(cell: np.ndarray, pbc, kspacing_per_A: float) -> tuple[int, int, int]:
+    """Monkhorst–Pack grid with spacing ≤ ``kspacing_per_A`` (2π/Å); 1 along non-periodic or vacuum axes.
+
+    An axis counts as vacuum-padded (one k-point) when its cell vector is ≥ 15 Å, as slabs' c axes are.
+    """
+    recip = 2 * np.pi * np.linalg.inv(np.asarray(cell, dtype=float)).T
+    grid = []
+    for i in range(3):
+        length = float(np.linalg.norm(np.asarray(cell)[i]))
+        if not pbc[i] or length >= 15.0:
+            grid.append(1)
+        else:
+            grid.append(max(1, math.ceil(np.linalg.norm(recip[i]) / kspacing_per_A)))
+    return tuple(grid)
+
+
+def _inp_template(p: dict, grid: tuple[int, int, int]) -> str:
+    kp = ""
+    if grid != (1, 1, 1):
+        kp = f"""  &KPOINTS
+   SCHEME MONKHORST-PACK {grid[0]} {grid[1]} {grid[2]}
+   FULL_GRID OFF
+  &END KPOINTS
+"""
+    return f"""&FORCE_EVAL
+ &DFT
+{kp}  &MGRID
+   REL_CUTOFF [Ry] {p['rel_cutoff_Ry']}
+  &END MGRID
+  &SCF
+   EPS_SCF {p['eps_scf']}
+   ADDED_MOS {p['added_mos']}
+   &SMEAR ON
+    METHOD FERMI_DIRAC
+    ELECTRONIC_TEMPERATURE [K] {p['smearing_K']}
+   &END SMEAR
+   &MIXING
+    METHOD BROYDEN_MIXING
+    ALPHA {p['mixing_alpha']}
+   &END MIXING
+  &END SCF
+  &XC
+   &VDW_POTENTIAL
+    POTENTIAL_TYPE PAIR_POTENTIAL
+    &PAIR_POTENTIAL
+     TYPE {p['dispersion']}
+     PARAMETER_FILE_NAME dftd3.dat
+     REFERENCE_FUNCTIONAL {p['xc']}
+    &END PAIR_POTENTIAL
+   &END VDW_POTENTIAL
+  &END XC
+ &END DFT
+&END FORCE_EVAL
+"""
+
+
+class ContactflowCP2K(CP2K):
+    """ASE's CP2K shell calculator with per-cell k-points and failures as exceptions.
+
+    Parameters
+    ----------
+    preset_name
+        Key of :data:`PRESETS`.
+    directory
+        Where CP2K writes its files (default: a fresh temporary directory).
+    overrides
+        Changes to the preset's settings (same keys as :data:`PRESETS` entries).
+    """
+
+    def __init__(self, preset_name: str | None = None, directory: str | None = None,
+                 overrides: dict | None = None, **kwargs):
+        self.preset_name = (preset_name or DEFAULT_PRESET).lower()
+        self.settings = preset(self.preset_name)
+        unknown = set(overrides or {}) - set(self.settings)
+        if unknown:
+            raise EngineSpecError(f"unknown CP2K setting(s) {sorted(unknown)}; valid: {sorted(self.settings)}")
+        self.settings.update(overrides or {})
+        p = self.settings
+        workdir = Path(directory or tempfile.mkdtemp(prefix="contactflow-cp2k-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.grid: tuple[int, int, int] | None = None
+        super().__init__(
+            command=cp2k_command(), label=str(workdir / "cp2k"), xc=p["xc"],
+            cutoff=p["cutoff_Ry"] * units.Rydberg, basis_set=p["basis_set"],
+            basis_set_file=p["basis_set_file"], potential_file=p["potential_file"],
+            pseudo_potential=p["pseudo_potential"], max_scf=p["max_scf"], stress_tensor=False,
+            inp=_inp_template(p, (1, 1, 1)), **kwargs,
+        )
+
+    @property
+    def out_file(self) -> Path:
+        """CP2K's output file of the current force environment."""
+        return Path(self.label + ".out")
+
+    def calculate(self, atoms=None, properties=None, system_changes=None):
+        """Energy and forces; rebuild the force environment when the k-point grid changes."""
+        from ase.calculators.calculator import all_changes
+
+        system_changes = all_changes if system_changes is None else system_changes
+        target = atoms if atoms is not None else self.atoms
+        grid = kpoint_grid(np.array(target.cell), target.pbc, self.settings["kspacing_per_A"])
+        if grid != self.grid:
+            self.parameters.inp = _inp_template(self.settings, grid)
+            if self._force_env_id is not None:
+                self._release_force_env()
+            self.grid = grid
+        try:
+            super().calculate(atoms, properties or ["energy"], system_changes)
+        except Exception as exc:  # the shell dies or answers garbage when CP2K aborts
+            reason = self._abort_reason() or f"{type(exc).__name__}: {exc}"
+            self._shell = None
+            self._force_env_id = None
+            raise CalculationFailedError(f"CP2K failed: {reason}") from exc
+        text = self.out_file.read_text(errors="replace") if self.out_file.is_file() else ""
+        last = text.rsplit("SCF WAVEFUNCTION OPTIMIZATION", 1)[-1]
+        if "SCF run NOT converged" in last:
+            raise CalculationFailedError(
+                f"CP2K SCF did not converge in {self.settings['max_scf']} steps (EPS_SCF "
+                f"{self.settings['eps_scf']})"
+            )
+
+    def _abort_reason(self) -> str | None:
+        if not self.out_file.is_file():
+            return None
+        text = self.out_file.read_text(errors="replace")
+        if "SCF run NOT converged" in text.rsplit("SCF WAVEFUNCTION OPTIMIZATION", 1)[-1]:
+            return (f"SCF did not converge in {self.settings['max_scf']} steps "
+                    f"(EPS_SCF {self.settings['eps_scf']})")
+        m = re.search(r"\[ABORT\].*?\n((?:.*\n){1,8})", text)
+        if m:
+            lines = [re.sub(r"[*|]", " ", ln).strip() for ln in m.group(1).splitlines()]
+            msg = " ".join(ln for ln in lines if ln and not set(ln) <= set("/\\_O "))
+            return msg[:300] or None
+        return None
