@@ -1,0 +1,507 @@
+"""Li migration barriers: relaxed endpoints, IDPP band, climbing-image NEB, :class:`BarrierDoc`.
+
+The band is ASE's ``NEB`` (improved-tangent method, climbing image) driven by an ASE optimizer.
+atomate2's ``AseNebInterface`` was checked first; it is not used because it deep-copies one calculator
+per image and evaluates images one by one (no hook for a batched MLP call), and its convergence test
+counts the endpoints and frozen atoms. Here every moving image is evaluated in one call to the engine
+layer's :class:`~contactflow.engines.batch.ImageEvaluator`, batched or sequential as chosen per device
+(:class:`~contactflow.engines.batch.BatchChooser`), so the batch is never the slower path.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.constraints import FixAtoms
+from ase.geometry import find_mic
+from ase.mep import NEB
+from jobflow import Maker
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from contactflow.engines.batch import BATCH_MODES, BatchChooser, ImageEvaluator
+from contactflow.errors import ContactflowError
+from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.schemas.barrier import BarrierDoc
+
+OPTIMIZERS = ("FIRE", "BFGS", "MDMin", "LBFGS")
+
+
+class NEBInputError(ContactflowError, ValueError):
+    """Endpoints or NEB settings that cannot describe a Li hop."""
+
+
+# --------------------------------------------------------------------------------------------------
+# pure helpers
+# --------------------------------------------------------------------------------------------------
+def to_atoms(structure: "Structure | Atoms", fix_bottom_A: float = 0.0) -> Atoms:
+    """ASE Atoms with a ``FixAtoms`` constraint on fully fixed sites (``selective_dynamics`` all False)
+    and, when ``fix_bottom_A`` > 0, on every atom within that height of the lowest atom."""
+    if isinstance(structure, Atoms):
+        atoms = structure.copy()
+        fixed = set()
+        for c in atoms.constraints:
+            if isinstance(c, FixAtoms):
+                fixed |= set(int(i) for i in c.get_indices())
+    else:
+        plain = structure.copy()
+        sd = plain.site_properties.get("selective_dynamics")
+        fixed = {i for i, s in enumerate(sd) if s is not None and not any(s)} if sd else set()
+        if sd:
+            plain.remove_site_property("selective_dynamics")
+        atoms = AseAtomsAdaptor.get_atoms(plain)
+    atoms.set_constraint()
+    if fix_bottom_A > 0:
+        z = atoms.positions[:, 2]
+        fixed |= set(np.nonzero(z - z.min() <= fix_bottom_A)[0].tolist())
+    if fixed:
+        atoms.set_constraint(FixAtoms(indices=sorted(fixed)))
+    return atoms
+
+
+def fixed_indices(atoms: Atoms) -> list[int]:
+    """Indices fixed by ``FixAtoms`` constraints."""
+    out: set[int] = set()
+    for c in atoms.constraints:
+        if isinstance(c, FixAtoms):
+            out |= set(int(i) for i in c.get_indices())
+    return sorted(out)
+
+
+def mic_displacements(a: Atoms, b: Atoms) -> np.ndarray:
+    """Minimum-image displacement vectors b − a per atom, Å."""
+    d, _ = find_mic(b.positions - a.positions, a.cell, a.pbc)
+    return d
+
+
+def validate_endpoints(initial: Atoms, final: Atoms, moving_index: int | None = None,
+                       min_path_dist_A: float = 0.5, n_check: int = 41) -> int:
+    """Check two endpoints describe one Li hop; return the index of the hopping Li.
+
+    Raises
+    ------
+    NEBInputError
+        Different atom counts, species order or cells; no Li; the moving atom is not Li; more than one
+        atom moves over 1 Å (endpoints ordered differently); or the straight path passes closer than
+        ``min_path_dist_A`` to another atom.
+    """
+    if len(initial) != len(final):
+        raise NEBInputError(
+            f"endpoints have different atom counts ({len(initial)} vs {len(final)}); both endpoints must "
+            "hold the same atoms in the same order")
+    zi, zf = initial.get_chemical_symbols(), final.get_chemical_symbols()
+    if zi != zf:
+        bad = next(i for i, (x, y) in enumerate(zip(zi, zf)) if x != y)
+        raise NEBInputError(
+            f"endpoints list atoms in different orders (atom {bad} is {zi[bad]} in the initial and {zf[bad]} "
+            "in the final endpoint); both endpoints must hold the same atoms in the same order")
+    if not np.allclose(initial.cell.array, final.cell.array, atol=1e-4):
+        raise NEBInputError("endpoints have different cells; a NEB needs one fixed cell for all images")
+    if "Li" not in zi:
+        raise NEBInputError(
+            f"no Li in the structure ({initial.get_chemical_formula()}); a Li migration NEB needs a Li atom "
+            "that hops (insert one with contactflow.structures.li_sites.insert_li)")
+    disp = np.linalg.norm(mic_displacements(initial, final), axis=1)
+    movers = [int(i) for i in np.nonzero(disp > 1.0)[0] if i != moving_index]
+    if len(movers) > (1 if moving_index is None else 0):
+        raise NEBInputError(
+            f"{len(movers)} atoms move more than 1 Å between the endpoints (indices {movers[:8]}); a hop moves "
+            "one Li: the endpoints are probably ordered differently, keep the same atom order in both")
+    if moving_index is None:
+        moving_index = int(np.argmax(disp))
+    if not 0 <= moving_index < len(initial):
+        raise NEBInputError(f"moving_index {moving_index} out of range 0..{len(initial) - 1}")
+    if zi[moving_index] != "Li":
+        raise NEBInputError(
+            f"the atom that moves most between the endpoints is {zi[moving_index]} (index {moving_index}), "
+            "not Li; give endpoints where a Li hops, or pass moving_index")
+    if disp[moving_index] < 0.3:
+        raise NEBInputError(
+            f"the Li (index {moving_index}) moves only {disp[moving_index]:.2f} Å between the endpoints; "
+            "endpoints must be two different sites (≥ 0.3 Å apart)")
+    dmin, t = path_min_distance(initial, final, moving_index, n_check)
+    if dmin < min_path_dist_A:
+        raise NEBInputError(
+            f"the straight path of Li {moving_index} passes {dmin:.2f} Å from another atom (at {t:.2f} of "
+            f"the path); paths must keep ≥ {min_path_dist_A} Å from every atom: choose other endpoints")
+    return moving_index
+
+
+def path_min_distance(initial: Atoms, final: Atoms, moving_index: int, n_points: int = 41) -> tuple[float, float]:
+    """Closest approach (Å) of the moving atom to any other atom along the straight minimum-image
+    interpolation (all atoms interpolated), and the path fraction where it occurs."""
+    from ase.geometry import get_distances
+
+    d = mic_displacements(initial, final)
+    others = [i for i in range(len(initial)) if i != moving_index]
+    best, where = np.inf, 0.0
+    for t in np.linspace(0.0, 1.0, n_points):
+        pos = initial.positions + t * d
+        _, dist = get_distances(pos[moving_index][None, :], pos[others], cell=initial.cell, pbc=initial.pbc)
+        m = float(dist.min())
+        if m < best:
+            best, where = m, float(t)
+    return best, where
+
+
+def band_min_approach(images: list[Atoms], moving_index: int) -> float:
+    """Closest distance of the moving atom to any other atom over all images, Å."""
+    others = [i for i in range(len(images[0])) if i != moving_index]
+    return float(min(im.get_distances(moving_index, others, mic=True).min() for im in images))
+
+
+def interpolate_band(initial: Atoms, final: Atoms, n_images: int, method: str = "idpp") -> list[Atoms]:
+    """``n_images`` interior images between the endpoints (IDPP or linear, minimum image); constraints
+    of the initial endpoint are copied to every image."""
+    if n_images < 1:
+        raise NEBInputError(f"n_images must be ≥ 1 (interior images), got {n_images}")
+    if method not in ("idpp", "linear"):
+        raise NEBInputError(f"unknown interpolation {method!r}; valid: idpp, linear")
+    images = [initial.copy()] + [initial.copy() for _ in range(n_images)] + [final.copy()]
+    NEB(images, method="improvedtangent").interpolate(method=method, mic=True, apply_constraint=False)
+    return images
+
+
+def reaction_coordinate(images: list[Atoms]) -> np.ndarray:
+    """Cumulative 3N-dimensional minimum-image distance along the band, Å."""
+    s = [0.0]
+    for a, b in zip(images[:-1], images[1:]):
+        s.append(s[-1] + float(np.linalg.norm(mic_displacements(a, b))))
+    return np.array(s)
+
+
+def li_path_length(images: list[Atoms], moving_index: int) -> float:
+    """Length of the moving atom's polyline through the images, Å."""
+    return float(sum(np.linalg.norm(mic_displacements(a, b)[moving_index]) for a, b in zip(images[:-1], images[1:])))
+
+
+def barrier_numbers(energies_eV: np.ndarray) -> dict:
+    """Forward/reverse barriers, reaction energy and saddle index from image energies (eV)."""
+    e = np.asarray(energies_eV, dtype=float)
+    imax = int(np.argmax(e))
+    return {
+        "barrier_forward_eV": float(e[imax] - e[0]),
+        "barrier_reverse_eV": float(e[imax] - e[-1]),
+        "delta_E_eV": float(e[-1] - e[0]),
+        "saddle_index": imax,
+        "energies_eV": (e - e[0]).tolist(),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# the band
+# --------------------------------------------------------------------------------------------------
+class _BandImageCalculator(Calculator):
+    """Holds the energy/forces the band evaluated for its image; evaluates alone if asked directly."""
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, evaluator: ImageEvaluator):
+        super().__init__()
+        self.evaluator = evaluator
+
+    def calculate(self, atoms=None, properties=None, system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        r = self.evaluator.evaluate([self.atoms])[0]
+        self.results = {"energy": r.energy_eV, "free_energy": r.energy_eV, "forces": r.forces}
+
+
+class BatchedNEB(NEB):
+    """ASE ``NEB`` whose moving images are evaluated together, one evaluator call per force call.
+
+    Parameters
+    ----------
+    images
+        Band including both endpoints (endpoints need their own calculators or stored results).
+    evaluator
+        Engine-layer evaluator (batched path where the engine has one).
+    chooser
+        Decides batched vs sequential (per device; ``auto`` measures on CPU).
+    **kwargs
+        Passed to :class:`ase.mep.NEB` (``k``, ``climb``, ``method`` …).
+    """
+
+    def __init__(self, images: list[Atoms], evaluator: ImageEvaluator, chooser: BatchChooser, **kwargs):
+        kwargs.setdefault("method", "improvedtangent")
+        super().__init__(images, **kwargs)
+        self.evaluator, self.chooser = evaluator, chooser
+        for im in images[1:-1]:
+            im.calc = _BandImageCalculator(evaluator)
+        self.n_force_calls = 0
+
+    def get_forces(self):
+        stale = [im for im in self.images[1:-1] if not im.calc.results or im.calc.check_state(im)]
+        if stale:
+            for im, r in zip(stale, self.chooser.evaluate(self.evaluator, stale)):
+                im.calc.atoms = im.copy()
+                im.calc.results = {"energy": r.energy_eV, "free_energy": r.energy_eV, "forces": r.forces}
+            self.n_force_calls += 1
+        return super().get_forces()
+
+
+@dataclass
+class NEBOutcome:
+    """Final band and what the optimizer reached."""
+
+    images: list[Atoms]
+    energies_eV: np.ndarray
+    converged: bool
+    steps: int
+    max_force_eV_per_A: float
+    climbing_image_max_force_eV_per_A: float
+    climbing_index: int
+    batch_mode: str | None
+    batch_timings_s: dict = field(default_factory=dict)
+
+
+def attach_endpoint_results(atoms: Atoms, evaluator: ImageEvaluator) -> float:
+    """Evaluate an endpoint once and freeze its energy/forces on it (endpoints do not move)."""
+    r = evaluator.evaluate([atoms])[0]
+    atoms.calc = SinglePointCalculator(atoms, energy=r.energy_eV, free_energy=r.energy_eV, forces=r.forces)
+    return r.energy_eV
+
+
+def run_climbing_neb(images: list[Atoms], evaluator: ImageEvaluator, chooser: BatchChooser, fmax: float,
+                     max_steps: int, optimizer: str = "FIRE", k: float = 0.1, climb: bool = True,
+                     optimizer_kwargs: dict | None = None) -> NEBOutcome:
+    """Optimise a band (endpoints fixed) with a climbing image until every force is below ``fmax``.
+
+    Parameters
+    ----------
+    images
+        Band including endpoints; endpoints are evaluated once and frozen.
+    evaluator, chooser
+        Engine evaluator and batch decision.
+    fmax
+        Convergence criterion on the NEB forces of every moving image (climbing image included), eV/Å.
+    max_steps
+        Optimizer step budget.
+    optimizer
+        ASE optimizer: FIRE, BFGS, LBFGS or MDMin.
+    k
+        Spring constant, eV/Å².
+    climb
+        Climbing image on.
+    """
+    import ase.optimize
+
+    if optimizer not in OPTIMIZERS:
+        raise NEBInputError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+    for end in (images[0], images[-1]):
+        if not isinstance(end.calc, SinglePointCalculator):
+            attach_endpoint_results(end, evaluator)
+    band = BatchedNEB(images, evaluator, chooser, k=k, climb=climb)
+    opt = getattr(ase.optimize, optimizer)(band, logfile=None, **(optimizer_kwargs or {}))
+    converged = bool(opt.run(fmax=fmax, steps=max_steps))
+    f = band.get_forces().reshape(len(images) - 2, len(images[0]), 3)
+    norms = np.linalg.norm(f, axis=2).max(axis=1)
+    imax = int(band.imax)
+    return NEBOutcome(
+        images=images, energies_eV=np.array(band.energies, dtype=float), converged=converged,
+        steps=int(opt.nsteps), max_force_eV_per_A=float(norms.max()),
+        climbing_image_max_force_eV_per_A=float(norms[imax - 1]), climbing_index=imax,
+        batch_mode=chooser.decided, batch_timings_s=dict(chooser.timings_s),
+    )
+
+
+def barrier_key(parts: dict) -> str:
+    """Unique document key of a hop calculation."""
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return "nb-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------------------------------
+# the Maker
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class LiMigrationNEBMaker(Maker):
+    """Li migration barrier between two endpoints by climbing-image NEB.
+
+    Endpoints are checked (same atoms and order, Li present and hopping, straight path ≥
+    ``min_path_dist_A`` from every atom) before anything is computed, relaxed at fixed cell with their
+    fixed atoms held, joined by an IDPP band and optimised with a climbing image until all NEB forces are
+    below ``fmax``. A band that does not converge in ``max_steps`` is stored as failed, without barrier.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    engine
+        Engine spec (see :func:`contactflow.engines.get_calculator`).
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    n_images
+        Interior images (odd numbers put an image on the midpoint of symmetric hops).
+    fmax
+        Force criterion of the NEB and of the endpoint relaxations, eV/Å.
+    max_steps
+        NEB optimizer step budget.
+    relax_endpoints
+        Relax both endpoints first (fixed cell, fixed atoms held).
+    endpoint_max_steps
+        Step budget of each endpoint relaxation.
+    fix_bottom_A
+        Also fix every atom within this height of the lowest atom (slabs and interfaces), Å.
+    interpolation
+        ``idpp`` (default) or ``linear``.
+    climb
+        Climbing image on.
+    spring_k
+        NEB spring constant, eV/Å².
+    optimizer
+        ASE optimizer of the band: FIRE, BFGS, LBFGS or MDMin.
+    batch
+        Image evaluation: ``auto`` (batched on CUDA; on CPU the faster of batched and sequential,
+        measured on the first step), ``batched`` or ``sequential``.
+    min_path_dist_A
+        Smallest allowed distance of the straight Li path to another atom, Å.
+    store_result
+        Upsert the :class:`BarrierDoc` into the contactflow store.
+    optimizer_kwargs
+        Extra keyword arguments of the band optimizer.
+    """
+
+    name: str = "li_migration_neb"
+    engine: str = "chgnet"
+    device: str = "auto"
+    n_images: int = 5
+    fmax: float = 0.05
+    max_steps: int = 300
+    relax_endpoints: bool = True
+    endpoint_max_steps: int = 300
+    fix_bottom_A: float = 0.0
+    interpolation: str = "idpp"
+    climb: bool = True
+    spring_k: float = 0.1
+    optimizer: str = "FIRE"
+    batch: str = "auto"
+    min_path_dist_A: float = 0.5
+    store_result: bool = True
+    optimizer_kwargs: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise :class:`NEBInputError` for settings no NEB can run with."""
+        if self.n_images < 1:
+            raise NEBInputError(f"n_images must be ≥ 1, got {self.n_images}")
+        if self.fmax <= 0:
+            raise NEBInputError(f"fmax must be positive, got {self.fmax} eV/Å")
+        if self.batch not in BATCH_MODES:
+            raise NEBInputError(f"unknown batch mode {self.batch!r}; valid: {', '.join(BATCH_MODES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise NEBInputError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+
+    @contactflow_job
+    def make(self, initial: Structure, final: Structure, label: str = "Li hop", interface_id: str | None = None,
+             recipe_name: str | None = None, region: str = "custom", mechanism: str = "given",
+             reference_barrier_eV: float | None = None, reference_source: str | None = None,
+             moving_index: int | None = None) -> BarrierDoc:
+        """Run the NEB between ``initial`` and ``final`` and return (and store) a :class:`BarrierDoc`."""
+        return self.compute(initial, final, label=label, interface_id=interface_id, recipe_name=recipe_name,
+                            region=region, mechanism=mechanism, reference_barrier_eV=reference_barrier_eV,
+                            reference_source=reference_source, moving_index=moving_index)
+
+    def compute(self, initial: "Structure | Atoms", final: "Structure | Atoms", label: str = "Li hop",
+                interface_id: str | None = None, recipe_name: str | None = None, region: str = "custom",
+                mechanism: str = "given", reference_barrier_eV: float | None = None,
+                reference_source: str | None = None, moving_index: int | None = None,
+                system: str | None = None) -> BarrierDoc:
+        """The calculation behind :meth:`make`, callable outside jobflow (other jobs reuse it).
+
+        Raises
+        ------
+        NEBInputError
+            Before any compute, for endpoints or settings that cannot describe a Li hop.
+        """
+        from contactflow.engines import engine_info, get_calculator, resolve_device
+        from contactflow.engines.batch import get_evaluator
+        from contactflow.jobs.relax import relax_fixed_cell
+
+        self.check()
+        a0 = to_atoms(initial, self.fix_bottom_A)
+        a1 = to_atoms(final, 0.0)
+        a1.set_constraint([c.copy() for c in a0.constraints])
+        mi = validate_endpoints(a0, a1, moving_index, self.min_path_dist_A)
+        info = engine_info(self.engine, self.device)
+        settings = {
+            "n_images": self.n_images, "fmax": self.fmax, "max_steps": self.max_steps,
+            "relax_endpoints": self.relax_endpoints, "endpoint_max_steps": self.endpoint_max_steps,
+            "fix_bottom_A": self.fix_bottom_A, "interpolation": self.interpolation, "climb": self.climb,
+            "spring_k": self.spring_k, "optimizer": self.optimizer,
+        }
+        key = barrier_key({
+            "interface_id": interface_id, "label": label, "engine": info.spec, "settings": settings,
+            "formula": a0.get_chemical_formula(), "li0": np.round(a0.get_scaled_positions()[mi], 3).tolist(),
+            "li1": np.round(a1.get_scaled_positions()[mi], 3).tolist(),
+        })
+        base = dict(
+            doc_key=key, interface_id=interface_id, recipe_name=recipe_name,
+            system=system or a0.get_chemical_formula(mode="hill", empirical=False), label=label, region=region,
+            mechanism=mechanism, engine=info.spec, settings=settings, n_atoms=len(a0),
+            n_images=self.n_images + 2, moving_index=mi, fixed_indices=fixed_indices(a0), fmax_eV_per_A=self.fmax,
+            endpoints_relaxed=self.relax_endpoints, reference_barrier_eV=reference_barrier_eV,
+            reference_source=reference_source,
+        )
+        result: dict = {}
+        with timed() as timer:
+            evaluator = get_evaluator(self.engine, self.device)
+            chooser = BatchChooser(self.batch, resolve_device(self.device))
+            if self.relax_endpoints:
+                calc = get_calculator(self.engine, self.device)
+                r0 = relax_fixed_cell(a0, calc, self.fmax, self.endpoint_max_steps, self.optimizer)
+                r1 = relax_fixed_cell(a1, calc, self.fmax, self.endpoint_max_steps, self.optimizer)
+                a0, a1 = r0.atoms, r1.atoms
+                result["endpoints_converged"] = r0.converged and r1.converged
+                if not result["endpoints_converged"]:
+                    bad = [n for n, r in (("initial", r0), ("final", r1)) if not r.converged]
+                    result["failure_reason"] = (f"relaxation of the {' and '.join(bad)} endpoint did not reach "
+                                                f"fmax={self.fmax} eV/Å in {self.endpoint_max_steps} steps")
+                elif np.linalg.norm(mic_displacements(a0, a1)[mi]) < 0.3:
+                    result["failure_reason"] = ("both endpoints relaxed into the same Li site; the initial "
+                                                "sites were not distinct minima")
+            if "failure_reason" not in result:
+                images = interpolate_band(a0, a1, self.n_images, self.interpolation)
+                out = run_climbing_neb(images, evaluator, chooser, self.fmax, self.max_steps, self.optimizer,
+                                       self.spring_k, self.climb, self.optimizer_kwargs)
+                result.update(
+                    converged=out.converged, neb_steps=out.steps, max_force_eV_per_A=out.max_force_eV_per_A,
+                    climbing_image_max_force_eV_per_A=out.climbing_image_max_force_eV_per_A,
+                    batch_mode=out.batch_mode, batch_timings_s=out.batch_timings_s,
+                    hop_distance_A=float(np.linalg.norm(mic_displacements(images[0], images[-1])[mi])),
+                    initial_li_frac_coords=images[0].get_scaled_positions()[mi].tolist(),
+                    final_li_frac_coords=images[-1].get_scaled_positions()[mi].tolist(),
+                )
+                if out.converged:
+                    nums = barrier_numbers(out.energies_eV)
+                    sad = images[nums["saddle_index"]]
+                    others = [i for i in range(len(sad)) if i != mi]
+                    result.update(
+                        nums, reaction_coordinate_A=reaction_coordinate(images).tolist(),
+                        path_length_A=li_path_length(images, mi), min_approach_A=band_min_approach(images, mi),
+                        saddle_li_frac_coords=sad.get_scaled_positions()[mi].tolist(),
+                        saddle_li_min_dist_A=float(sad.get_distances(mi, others, mic=True).min()),
+                        saddle_structure=AseAtomsAdaptor.get_structure(_plain(sad)).as_dict(),
+                    )
+                    if reference_barrier_eV is not None:
+                        dev = nums["barrier_forward_eV"] - reference_barrier_eV
+                        result["deviation_from_reference_eV"] = dev
+                        result["note"] = (f"{info.spec} barrier {nums['barrier_forward_eV']:.3f} eV vs reference "
+                                          f"{reference_barrier_eV:.3f} eV: deviation {dev:+.3f} eV (measured)")
+                else:
+                    result["failure_reason"] = (
+                        f"NEB did not converge in {self.max_steps} steps: largest force "
+                        f"{out.max_force_eV_per_A:.3f} eV/Å > fmax {self.fmax} eV/Å")
+        state = "failed" if result.get("failure_reason") else "successful"
+        doc = BarrierDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
+        if self.store_result:
+            persist(doc)
+        return doc
+
+
+def _plain(atoms: Atoms) -> Atoms:
+    a = atoms.copy()
+    a.set_constraint()
+    return a

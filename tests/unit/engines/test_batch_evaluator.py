@@ -1,0 +1,57 @@
+"""Batched and sequential image evaluation agree; the chooser follows the device rule."""
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from contactflow.engines import get_calculator
+from contactflow.engines.batch import BatchChooser, ImageEvaluator, get_evaluator
+from contactflow.errors import ContactflowError
+
+
+def li_in_si_images(n: int = 3):
+    si = bulk("Si", "diamond", a=5.431, cubic=True)
+    out = []
+    for t in np.linspace(0.0, 1.0, n):
+        a = si.copy()
+        a.append("Li")
+        a.positions[-1] = (np.array([0.5, 0.5, 0.5]) + t * np.array([0.25, 0.25, 0.25])) * 5.431
+        out.append(a)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["chgnet", "chgnet+d3"])
+def test_batched_equals_sequential_and_the_ase_calculator(spec):
+    imgs = li_in_si_images()
+    ev = get_evaluator(spec, "cpu")
+    assert ev.supports_batch
+    seq, bat = ev.evaluate(imgs), ev.evaluate(imgs, batched=True)
+    ref = ImageEvaluator(get_calculator(spec, "cpu")).evaluate(imgs)
+    for s, b, r in zip(seq, bat, ref):
+        assert b.energy_eV == pytest.approx(s.energy_eV, abs=1e-4)
+        assert np.abs(b.forces - s.forces).max() < 1e-4
+        assert s.energy_eV == pytest.approx(r.energy_eV, abs=1e-4)
+        assert np.abs(s.forces - r.forces).max() < 1e-4
+    # the symmetric images (Td at both ends) have equal energies
+    assert seq[0].energy_eV == pytest.approx(seq[-1].energy_eV, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_chooser_rules():
+    imgs = li_in_si_images()
+    ev = get_evaluator("chgnet", "cpu")
+    c = BatchChooser("auto", "cpu")
+    c.evaluate(ev, imgs)
+    assert c.decided in ("batched", "sequential")
+    assert set(c.timings_s) == {"batched", "sequential"}
+    fast = min(c.timings_s, key=c.timings_s.get)
+    assert c.decided == fast  # the measured faster path is kept
+    assert BatchChooser("auto", "cuda").decided is None
+    assert BatchChooser("sequential", "cuda").decided == "sequential"
+    seq_only = ImageEvaluator(get_calculator("chgnet", "cpu"))
+    c2 = BatchChooser("auto", "cpu")
+    c2.evaluate(seq_only, imgs)
+    assert c2.decided == "sequential"
+    with pytest.raises(ContactflowError, match="batch mode"):
+        BatchChooser("fast")
