@@ -6,6 +6,7 @@ on any server; the embedded server additionally fsyncs on commit.
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from typing import Any
 
 import bson
@@ -14,7 +15,7 @@ from bson.errors import InvalidDocument
 from monty.json import jsanitize
 from pydantic import BaseModel
 from pymongo.errors import (
-    ConfigurationError, InvalidURI, OperationFailure, PyMongoError, ServerSelectionTimeoutError,
+    ConfigurationError, ConnectionFailure, InvalidURI, OperationFailure, PyMongoError, ServerSelectionTimeoutError,
 )
 
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
@@ -154,10 +155,8 @@ class ContactStore:
         kind = kind_of(doc)
         data = self.to_mongo(doc)
         key = data[kind.key]
-        try:
+        with self._errors(f"writing {kind.name} document {key}"):
             self.collection(kind.name).replace_one({kind.key: key}, data, upsert=True)
-        except PyMongoError as exc:
-            raise StoreUnavailableError(f"writing {kind.name} document {key} failed: {exc}") from exc
         return key
 
     def upsert_many(self, docs: Iterable[BaseModel]) -> int:
@@ -169,7 +168,8 @@ class ContactStore:
             ops.setdefault(kind.name, []).append(pymongo.ReplaceOne({kind.key: data[kind.key]}, data, upsert=True))
         n = 0
         for name, batch in ops.items():
-            self.collection(name).bulk_write(batch, ordered=False)
+            with self._errors(f"writing {len(batch)} {name} documents"):
+                self.collection(name).bulk_write(batch, ordered=False)
             n += len(batch)
         return n
 
@@ -188,16 +188,39 @@ class ContactStore:
             cur = cur.sort(sort)
         if limit:
             cur = cur.limit(limit)
-        return list(cur)
+        with self._errors(f"querying {kind}"):
+            return list(cur)
 
     def get(self, kind: str, key: str) -> dict | None:
         """One document by its unique key, or ``None``."""
         k = kind_of(kind)
-        return self.collection(kind).find_one({k.key: key}, {"_id": 0})
+        with self._errors(f"reading {kind} document {key}"):
+            return self.collection(kind).find_one({k.key: key}, {"_id": 0})
 
     def count(self, kind: str, filter: dict | None = None) -> int:
         """Number of documents of a kind matching a filter."""
-        return self.collection(kind).count_documents(filter or {})
+        with self._errors(f"counting {kind}"):
+            return self.collection(kind).count_documents(filter or {})
+
+    @contextmanager
+    def _errors(self, what: str):
+        """Turn pymongo errors into one-line contactflow errors (password scrubbed): a server that stops
+        answering → StoreUnavailableError; a rejected query or write → ContactflowError with the server's
+        reason."""
+        try:
+            yield
+        except ConnectionFailure as exc:  # includes ServerSelectionTimeoutError, AutoReconnect
+            detail = redact_text(str(exc), self.uri).split(" (configured timeouts")[0]
+            raise StoreUnavailableError(
+                f"store at {self.display_uri} stopped answering while {what}: {type(exc).__name__}: {detail[:200]}"
+            ) from None
+        except OperationFailure as exc:
+            reason = (exc.details or {}).get("errmsg") or str(exc)
+            raise ContactflowError(f"store rejected {what}: {redact_text(str(reason), self.uri)[:300]}") from None
+        except PyMongoError as exc:  # write errors (BulkWriteError, DuplicateKeyError …)
+            raise ContactflowError(
+                f"{what} failed: {type(exc).__name__}: {redact_text(str(exc), self.uri)[:300]}"
+            ) from None
 
     def jobstore(self):
         """A jobflow ``JobStore`` on the same database: job outputs in ``jobs``, large data in GridFS."""

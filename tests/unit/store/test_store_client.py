@@ -1,6 +1,8 @@
 """ContactStore on the real embedded server: idempotent upserts, unique keys, serialisation, jobflow
 JobStore, and the errors an unreachable or malformed URI gives."""
 
+import os
+import signal
 import socket
 import time
 from datetime import datetime, timezone
@@ -14,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
 from contactflow.schemas import AdhesionDoc, InterfaceDoc, Provenance
-from contactflow.store import ContactStore, StoreSettings, kind_of
+from contactflow.store import ContactStore, StoreSettings, embedded, kind_of
 
 PASSWORD = "s3cretPW"
 
@@ -177,3 +179,36 @@ def test_malformed_uri_is_config_error_without_password(uri):
     msg = str(err.value)
     assert PASSWORD not in msg and "s3c@retPW" not in msg
     assert "\n" not in msg
+
+
+def test_rejected_query_is_a_one_line_contactflow_error(store):
+    store.upsert(adhesion_doc())
+    with pytest.raises(ContactflowError, match=r"store rejected querying adhesion: unknown operator: \$foo") as err:
+        store.find("adhesion", {"w_sep_J_per_m2": {"$foo": 1}})
+    assert "\n" not in str(err.value)
+    with pytest.raises(ContactflowError, match="store rejected counting adhesion"):
+        store.count("adhesion", {"w_sep_J_per_m2": {"$foo": 1}})
+
+
+@pytest.mark.slow
+def test_server_gone_mid_session_gives_store_unavailable(tmp_path):
+    st = embedded.start_server(tmp_path)
+    try:
+        s = ContactStore(StoreSettings(st.uri, "gone", "env"), timeout_ms=300)
+        s.upsert(adhesion_doc("before"))
+        os.kill(st.pid, signal.SIGKILL)
+        embedded._reap(st.pid)
+        calls = {
+            "upsert": lambda: s.upsert(adhesion_doc("after")),
+            "upsert_many": lambda: s.upsert_many([adhesion_doc("a2"), interface_doc()]),
+            "find": lambda: s.find("adhesion"),
+            "get": lambda: s.get("adhesion", "before"),
+            "count": lambda: s.count("adhesion"),
+        }
+        for name, call in calls.items():
+            with pytest.raises(StoreUnavailableError, match=f"store at {st.uri} stopped answering") as err:
+                call()
+            assert "\n" not in str(err.value) and len(str(err.value)) < 400, name
+        s.close()
+    finally:
+        embedded.stop_server(tmp_path)
