@@ -71,11 +71,19 @@ def submit(
     maker_kwargs = parse_sets(sets, tasks)
     store = open_store()  # fails fast (before the build) when the store/LaunchPad is unreachable
     with store:
-        lp = None
+        lp = key = None
         if via == "fireworks":
-            from contactflow.dispatch.fireworks import get_launchpad
+            from contactflow.dispatch.fireworks import find_submitted, get_launchpad, submission_key
 
             lp = get_launchpad(store)
+            # same building parameters (recipe_hash) and limit => same candidates: checked before the build
+            key = submission_key(recipe_hash=rec.recipe_hash, engine=rec.engine, tasks=sorted(tasks),
+                                 maker_kwargs=maker_kwargs, limit=limit)
+            old = find_submitted(lp, key) if dedupe else None
+            if old:
+                console.print(f"already submitted: workflow {min(old['nodes'])} ({old['state']}, jobs "
+                              f"{sorted(old['nodes'])}); nothing added (--dedupe)")
+                return
         with console.status(f"building {rec.name} interfaces …"):
             cands = rec.build()
         cands = cands[:limit] if limit else cands
@@ -91,10 +99,8 @@ def submit(
             docs = store.find("adhesion", {"interface_id": {"$in": [c.interface_id for c in cands]}})
             emit(docs, "table", ADHESION_COLUMNS, f"{rec.name}")
             return
-        from contactflow.dispatch.fireworks import submission_key, submit_flow
+        from contactflow.dispatch.fireworks import submit_flow
 
-        key = submission_key(recipe_hash=rec.recipe_hash, engine=rec.engine, tasks=sorted(tasks),
-                             maker_kwargs=maker_kwargs, interfaces=sorted(c.interface_id for c in cands))
         res = submit_flow(flow, lp, project=project, key=key, dedupe=dedupe, name=rec.name,
                           metadata={"recipe": rec.name, "tasks": tasks})
     if res.duplicate:

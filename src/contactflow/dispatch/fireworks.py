@@ -54,10 +54,14 @@ class ContactflowJobFiretask(JobFiretask):
 
         from contactflow.store import open_store
 
+        previous = SETTINGS.JOB_STORE
         if self.get("store") is None:
             with open_store() as cs:
                 SETTINGS.JOB_STORE = cs.jobstore()
-        action = super().run_task(fw_spec)
+        try:
+            action = super().run_task(fw_spec)
+        finally:
+            SETTINGS.JOB_STORE = previous
         for wf in (action.detours or []) + (action.additions or []):
             prepare_workflow(wf)
         return action

@@ -52,15 +52,12 @@ def default_qadapter(category: str = "gpu", scheduler: str = "slurm") -> dict:
     """A qadapter mapping for ``category`` (resource profile of :mod:`contactflow.dispatch.resources`)."""
     check_category(category)
     prof = PROFILES["small" if category == "any" else category]
-    return {
-        "_fw_name": "CommonAdapter",
-        "_fw_q_type": _q_type(scheduler),
-        "rocket_launch": worker_command(None, once=True),
-        **prof.qadapter_fields(),
-        "job_name": "contactflow",
-        "queue": None, "account": None, "qos": None, "mem": None,
-        "pre_rocket": None, "post_rocket": None,
-    }
+    q_type = _q_type(scheduler)
+    fields = {**prof.qadapter_fields(), "job_name": "contactflow", "queue": None, "account": None, "qos": None,
+              "mem": None, "pre_rocket": None, "post_rocket": None}
+    keys = template_keys(q_type)  # the resource keys are SLURM's; other templates keep what they know
+    return {"_fw_name": "CommonAdapter", "_fw_q_type": q_type, "rocket_launch": worker_command(None, once=True),
+            **{k: v for k, v in fields.items() if k in keys}}
 
 
 def _q_type(scheduler: str) -> str:
