@@ -8,7 +8,7 @@ point) after warm-up, so both see the same machine load; the ratio is the median
 ratios. The energies of the two sides must agree. ``get_calculator`` is also timed alone: that is
 the layer's own cost per call.
 
-Run: ``.venv/bin/python benchmarks/bench_engine.py [--n 20] [--device cpu]``. Prints the ratio
+Run: ``.venv/bin/python benchmarks/bench_engine.py [--n 30] [--device cpu] [--threads 1]``. Prints the ratio
 (target ≤ 1.1) and appends a JSON row to ``benchmarks/results/bench_engine.json``.
 """
 
@@ -46,9 +46,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=30, help="timed single points per side")
     ap.add_argument("--warmup", type=int, default=3, help="untimed single points per side first")
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch CPU threads (0: torch's default); 1 is steadier on a loaded machine")
     args = ap.parse_args()
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from chgnet.model.dynamics import CHGNetCalculator
 
     from contactflow.engines import get_calculator
