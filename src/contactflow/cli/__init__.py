@@ -9,7 +9,7 @@ import sys
 
 from rich.markup import escape
 
-from contactflow.cli import demo, query, store, submit  # noqa: F401  (register commands)
+from contactflow.cli import continuum, demo, export, query, report, store, submit  # noqa: F401  (register commands)
 from contactflow.cli.common import app, err_console
 from contactflow.errors import ContactflowError
 

@@ -15,20 +15,77 @@ ADHESION_COLUMNS = [
 ]
 
 
-@query_app.command("adhesion")
+WHERE_HELP = ("Filter like 'w_sep_J_per_m2>1.0', 'state==successful', 'engine in chgnet+d3,cp2k' "
+              "(clauses joined by 'and'; repeatable). Field names are checked against the schema.")
 
+
+@query_app.command("adhesion")
 def query_adhesion(
     recipe: str = typer.Option(None, "--recipe", help="Only this recipe."),
     engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
+    system: str = typer.Option(None, "--system", help="Only this system, e.g. Si/C."),
+    where: list[str] = typer.Option(None, "--where", help=WHERE_HELP),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+    limit: int = typer.Option(0, "--limit", help="At most this many documents (0: all)."),
 ):
     """Work-of-separation documents."""
+    _run_query("adhesion", recipe, engine, system, where, fmt, limit, ADHESION_COLUMNS, "Work of separation")
+
+
+TITLES = {"interfaces": "Built interfaces", "traction-separation": "Cohesive-zone laws from traction–separation curves",
+          "barriers": "Li migration barriers (NEB)", "md": "Molecular-dynamics runs",
+          "descriptors": "Interface descriptors"}
+COLUMNS = {
+    "barriers": [("recipe_name", "recipe"), ("system", "system"), ("label", "hop"), ("region", "region"),
+                 ("engine", "engine"), ("state", "state"), ("barrier_forward_eV", "E_a fwd eV"),
+                 ("barrier_reverse_eV", "E_a rev eV"), ("delta_E_eV", "ΔE eV"), ("hop_distance_A", "hop Å"),
+                 ("reference_barrier_eV", "ref eV"), ("deviation_from_reference_eV", "Δref eV")],
+}
+
+
+def _run_query(kind, recipe, engine, system, where, fmt, limit, columns, title, projection=None) -> None:
+    """Shared body of every ``query`` command: the query layer, then table/JSON/CSV."""
     from contactflow.store import open_store
+    from contactflow.store.queries import default_columns, query, resolve_kind
 
     check_format(fmt)
-    flt = {k: v for k, v in (("recipe_name", recipe), ("engine", engine)) if v}
+    resolve_kind(kind)  # unknown/unregistered kind: a specific error before touching the store
     with open_store() as store:
-        docs = store.find("adhesion", flt, sort=[("recipe_name", 1), ("w_sep_J_per_m2", -1)])
-    emit(docs, fmt, ADHESION_COLUMNS, "Work of separation")
+        docs = query(store, kind, recipe=recipe, engine=engine, system=system, where=where or None,
+                     limit=limit, projection=projection)
+    emit(docs, fmt, columns or default_columns(kind), title)
 
 
+def _register(kind: str) -> None:
+    """Add ``query KIND`` (same options as ``query adhesion``) unless a command of that name exists."""
+    if any(c.name == kind for c in query_app.registered_commands):
+        return
+
+    def command(
+        recipe: str = typer.Option(None, "--recipe", help="Only this recipe."),
+        engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
+        system: str = typer.Option(None, "--system", help="Only this system, e.g. Si/C."),
+        where: list[str] = typer.Option(None, "--where", help=WHERE_HELP),
+        fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+        limit: int = typer.Option(0, "--limit", help="At most this many documents (0: all)."),
+    ):
+        proj = {"structure": 0} if kind == "interfaces" else None
+        _run_query(kind, recipe, engine, system, where, fmt, limit, COLUMNS.get(kind), title, proj)
+
+    title = TITLES.get(kind, kind.replace("-", " ").capitalize())
+    command.__doc__ = f"{title}."
+    query_app.command(kind)(command)
+
+
+def _register_all() -> None:
+    from contactflow.store.client import KINDS
+    from contactflow.store.queries import QUERY_KINDS, cli_name
+
+    for kind in QUERY_KINDS:
+        _register(kind)
+    for name in KINDS:  # kinds other packages registered (e.g. li_adsorption → li-adsorption)
+        cli = cli_name(name)
+        _register(cli if cli != name else name.replace("_", "-"))
+
+
+_register_all()

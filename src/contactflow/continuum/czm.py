@@ -189,11 +189,11 @@ def load_laws(store, recipe: str, engine: str | None = None, interface_id: str |
     ExportError
         If none exists; the message says which task produces them and what else the store holds.
     """
-    from contactflow.store.queries import PRODUCING_TASK, QueryError, query, resolve_kind
+    from contactflow.store.queries import QueryError, producing_task, query, resolve_kind
 
     crit = f"recipe {recipe!r}" + (f", engine {engine!r}" if engine else "") + \
         (f", interface {interface_id!r}" if interface_id else "")
-    task = PRODUCING_TASK["traction-separation"]
+    task = producing_task("traction-separation")
     try:
         resolve_kind("traction-separation")
     except QueryError:

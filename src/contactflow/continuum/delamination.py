@@ -243,8 +243,11 @@ def plot_delamination(result: DelaminationResult, path=None):
     eps = c["misfit_strain"] * 100
     ax1.plot(eps, c["bonded_traction_GPa"], "--", color="0.5", label="perfectly bonded (Lamé)")
     ax1.plot(eps, c["traction_GPa"], color="C0", lw=2, label="cohesive interface")
-    ax1.plot(eps, -p.shell_hoop_stress_GPa(-c["bonded_traction_GPa"]), ":", color="C3",
-             label="shell hoop stress, swelling by same strain")
+    ax1r = ax1.twinx()
+    ax1r.plot(eps, p.shell_hoop_stress_GPa(-c["bonded_traction_GPa"]), ":", color="C3")
+    ax1r.set_ylabel("shell hoop stress if the core swells by this strain, GPa", color="C3", fontsize=8)
+    ax1r.tick_params(axis="y", colors="C3")
+    ax1r.set_ylim(bottom=0)
     ax1.axhline(law.sigma_max_GPa, color="C1", lw=0.8, label=f"σ_max = {law.sigma_max_GPa:.2f} GPa")
     ax1.axvline(result.onset_strain * 100, color="C1", ls=":", lw=0.8)
     ax1.axvline(result.delamination_strain * 100, color="k", ls="-.", lw=0.8,

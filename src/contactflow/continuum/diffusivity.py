@@ -232,20 +232,20 @@ def load_points(store, recipe: str | None = None, engine: str | None = None, sys
     ExportError
         If there are none; the message names the task that produces them.
     """
-    from contactflow.store.queries import PRODUCING_TASK, QueryError, query, resolve_kind
+    from contactflow.store.queries import QueryError, producing_task, query, resolve_kind
 
     crit = ", ".join(f"{k} {v!r}" for k, v in (("recipe", recipe), ("engine", engine), ("system", system)) if v)
     try:
         resolve_kind("md")
     except QueryError:
         raise ExportError(f"no MD results{' for ' + crit if crit else ''}: this installation has no MD "
-                          f"document type; run the '{PRODUCING_TASK['md']}' task first") from None
+                          f"document type; run the '{producing_task('md')}' task first") from None
     docs = query(store, "md", recipe=recipe, engine=engine, system=system, where=where)
     pts = diffusivity_points(docs, species)
     if not pts:
         raise ExportError(f"no successful MD diffusivity for {species}{' with ' + crit if crit else ''} in the "
                           f"store ({len(docs)} MD document(s) matched); run the recipe's "
-                          f"'{PRODUCING_TASK['md']}' task at several temperatures and strains")
+                          f"'{producing_task('md')}' task at several temperatures and strains")
     return pts
 
 

@@ -43,11 +43,22 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "descriptors": ("descriptors", "descriptor"),
 }
 
-#: the task that produces each kind (for "run this task" messages)
-PRODUCING_TASK = {
-    "adhesion": "adhesion", "traction-separation": "traction_separation", "barriers": "li_migration_neb",
-    "md": "md", "descriptors": "descriptors", "interfaces": "build",
+#: candidate recipe task names that produce each kind (the first one the recipes know is used)
+_TASK_CANDIDATES = {
+    "adhesion": ("adhesion",), "traction-separation": ("traction_separation", "traction", "czm"),
+    "barriers": ("neb", "li_migration_neb", "barriers"), "md": ("md", "mlp_md", "reaxff_md"),
+    "descriptors": ("descriptors", "descriptor"), "interfaces": ("build",),
 }
+
+
+def producing_task(kind: str) -> str:
+    """The recipe task that produces documents of ``kind`` (for "run this task" messages)."""
+    cands = _TASK_CANDIDATES.get(kind, (kind,))
+    try:
+        from contactflow.recipes.model import KNOWN_TASKS
+    except ImportError:  # pragma: no cover - recipes always ship with the package
+        return cands[0]
+    return next((t for t in cands if t in KNOWN_TASKS), cands[0])
 
 _OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 _FIELD_RE = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
@@ -75,6 +86,8 @@ def resolve_kind(name: str):
 
     if name in KINDS:
         return KINDS[name]
+    if name.replace("-", "_") in KINDS:
+        return KINDS[name.replace("-", "_")]
     if name not in QUERY_KINDS:
         raise QueryError(f"unknown document kind {name!r}; valid kinds: {', '.join(QUERY_KINDS)}")
     for coll in QUERY_KINDS[name]:
@@ -82,7 +95,7 @@ def resolve_kind(name: str):
             return KINDS[coll]
     raise QueryError(
         f"no '{name}' documents can exist yet: no document type for them is registered in this "
-        f"installation (task '{PRODUCING_TASK.get(name, name)}'); registered kinds: {', '.join(KINDS)}"
+        f"installation (task '{producing_task(name)}'); registered kinds: {', '.join(KINDS)}"
     )
 
 
@@ -98,8 +111,10 @@ class FieldSpec:
     """Type of one queryable field: ``number``, ``integer``, ``text``, ``bool``, ``datetime``,
     ``enum`` (with ``choices``) or ``any`` (free-form dict content)."""
 
-    def __init__(self, kind: str, choices: tuple = (), optional: bool = True, description: str = ""):
+    def __init__(self, kind: str, choices: tuple = (), optional: bool = True, description: str = "",
+                 array: bool = False):
         self.kind, self.choices, self.optional, self.description = kind, choices, optional, description
+        self.array = array  # a list field: a scalar condition matches any element
 
     def __repr__(self) -> str:
         return f"FieldSpec({self.kind!r}{', ' + repr(self.choices) if self.choices else ''})"
@@ -126,7 +141,10 @@ def _leaf_spec(ann, optional: bool, description: str) -> "FieldSpec | dict":
         args = [a for a in typing.get_args(ann) if a is not Ellipsis]
         inner, _ = _strip_optional(args[0]) if args else (Any, True)
         # MongoDB matches a scalar against the elements of an array field
-        return _leaf_spec(inner, optional, description)
+        spec = _leaf_spec(inner, optional, description)
+        if isinstance(spec, FieldSpec):
+            spec.array = True
+        return spec
     if origin is dict or ann is dict:
         return FieldSpec("dict", (), optional, description)
     if ann is bool:
@@ -439,7 +457,7 @@ def default_columns(kind: str, max_numbers: int = 7) -> list[tuple[str, str]]:
         cols = [c for c in cols if c[0] != "state"]
     n = 0
     for name, spec in flat.items():
-        if "." in name or spec.kind not in ("number", "integer") or name in dict(cols):
+        if "." in name or spec.kind not in ("number", "integer") or spec.array or name in dict(cols):
             continue
         if re.search(r"_(J_per_m2|GPa|eV|A2|A|K|pct|m2_per_s|cm2_per_s|ps|fs|s)$", name) or name == "n_atoms":
             cols.append((name, name))
@@ -447,3 +465,102 @@ def default_columns(kind: str, max_numbers: int = 7) -> list[tuple[str, str]]:
             if n >= max_numbers:
                 break
     return cols
+
+
+# ---------------------------------------------------------------------------------------------
+# the same interfaces across engines
+
+#: engine-spec prefixes treated as the reference level of theory when no reference is given
+DFT_PREFIXES = ("cp2k", "vasp", "qe", "dft", "gpaw", "orca")
+HEADLINE = {"adhesion": "w_sep_J_per_m2", "traction-separation": "sigma_max_GPa", "barriers": "barrier_forward_eV"}
+
+
+def _finished(doc: dict) -> str:
+    prov = doc.get("provenance") or {}
+    t = prov.get("finished_at") or prov.get("started_at")
+    return t.isoformat() if isinstance(t, datetime) else str(t or "")
+
+
+def compare_engines(
+    store,
+    kind: str = "adhesion",
+    field: str | None = None,
+    recipe: str | None = None,
+    system: str | None = None,
+    where: str | list[str] | None = None,
+    reference: str | None = None,
+    include_single: bool = False,
+    group_by: str = "interface_id",
+) -> dict:
+    """The same interfaces (or hops) computed with several engines, side by side, with differences.
+
+    Parameters
+    ----------
+    kind
+        Document kind (``adhesion``, ``traction-separation``, ``barriers`` …).
+    field
+        Number to compare (default: the kind's headline, e.g. ``w_sep_J_per_m2``).
+    reference
+        Engine the others are compared with (default: a DFT engine if present, else the engine
+        with most results).
+    include_single
+        Also list groups computed with one engine only.
+    group_by
+        Field that identifies "the same" system (``interface_id``; for barriers ``label`` is also useful).
+
+    Returns
+    -------
+    dict
+        ``engines``, ``reference``, ``field``, ``rows`` (one per group: ``values`` per engine and
+        ``diff``/``rel_diff_pct`` vs the reference) and ``summary`` (per engine: n, mean signed and
+        mean absolute difference).
+    """
+    dk = resolve_kind(kind)
+    label = cli_name(dk.name)
+    field = field or HEADLINE.get(label)
+    if field is None:
+        raise QueryError(f"give --field for {label} documents (a numeric field such as one ending in _eV)")
+    spec = field_spec(dk.model, field, label)
+    if spec.kind not in ("number", "integer"):
+        raise QueryError(f"field {field!r} is {spec.kind}, not a number; compare needs a numeric field")
+    field_spec(dk.model, group_by, label)
+    clauses = ["state == successful"] if "state" in schema_fields(dk.model) else []
+    clauses += [where] if isinstance(where, str) else list(where or [])
+    docs = query(store, kind, recipe=recipe, system=system, where=clauses)
+    groups: dict[str, dict[str, dict]] = {}
+    for d in docs:
+        g, eng, val = d.get(group_by), d.get("engine"), d.get(field)
+        if g is None or eng is None or val is None:
+            continue
+        cur = groups.setdefault(g, {}).get(eng)
+        if cur is None or _finished(d) > _finished(cur):  # the latest result per (group, engine)
+            groups[g][eng] = d
+    engines = sorted({e for by_eng in groups.values() for e in by_eng})
+    if reference is None:
+        dft = [e for e in engines if e.split(":")[0].split("+")[0].lower() in DFT_PREFIXES]
+        counts = {e: sum(e in by for by in groups.values()) for e in engines}
+        reference = dft[0] if dft else (max(engines, key=lambda e: (counts[e], e)) if engines else None)
+    elif reference not in engines:
+        raise QueryError(f"reference engine {reference!r} has no {label} results here; engines: "
+                         f"{', '.join(engines) or 'none'}")
+    rows, per_engine = [], {e: [] for e in engines if e != reference}
+    for g, by_eng in sorted(groups.items(), key=lambda kv: (str(next(iter(kv[1].values())).get("recipe_name")), kv[0])):
+        if len(by_eng) < 2 and not include_single:
+            continue
+        any_doc = next(iter(by_eng.values()))
+        values = {e: float(d[field]) for e, d in by_eng.items()}
+        ref_val = values.get(reference)
+        diff, rel = {}, {}
+        for e, v in values.items():
+            if e == reference or ref_val is None:
+                continue
+            diff[e] = v - ref_val
+            rel[e] = (v - ref_val) / abs(ref_val) * 100 if ref_val else None
+            per_engine[e].append(diff[e])
+        rows.append({group_by: g, "recipe_name": any_doc.get("recipe_name"), "system": any_doc.get("system"),
+                     "values": values, "diff": diff, "rel_diff_pct": rel})
+    summary = {e: {"n": len(v), "mean_diff": sum(v) / len(v) if v else None,
+                   "mean_abs_diff": sum(abs(x) for x in v) / len(v) if v else None}
+               for e, v in per_engine.items()}
+    return {"kind": label, "field": field, "group_by": group_by, "reference": reference, "engines": engines,
+            "rows": rows, "summary": summary}

@@ -1,0 +1,303 @@
+"""A self-contained HTML report of one recipe: tables and matplotlib figures embedded as PNG.
+
+Sections: work of separation (this recipe's interfaces and engines; every stored recipe against the
+review's thresholds — weak van der Waals contacts < 0.8 J/m², chemically bonded contacts need
+≳ 1.0 J/m² to resist delamination), traction–separation laws with their UBER curves, Li migration
+NEB profiles, the engine comparison, the delamination prediction of the reference continuum
+model, and every failed calculation with its reason. Sections without results say which task
+produces them.
+"""
+
+import base64
+import html
+import io
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+
+from contactflow import __version__
+from contactflow.continuum.czm import CohesiveLaw, ExportError
+from contactflow.store.queries import QueryError, compare_engines, producing_task, query, resolve_kind
+
+#: the review's design thresholds (DOMAIN.md): weak vdW contacts below, bonded contacts at or above
+WEAK_BELOW_J_PER_M2 = 0.8
+STRONG_FROM_J_PER_M2 = 1.0
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    _mpl().close(fig)
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return "—" if math.isnan(v) else f"{v:.4g}"
+    return "—" if v is None else html.escape(str(v))
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
+    if not rows:
+        return "<p class='empty'>none</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c, _ in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _missing(kind: str, recipe: str) -> str:
+    return (f"<p class='empty'>No {html.escape(kind)} results for recipe {html.escape(recipe)}; run its "
+            f"'{html.escape(producing_task(kind))}' task.</p>")
+
+
+def _kind_docs(store, kind: str, **kw) -> list[dict] | None:
+    """Documents of a kind, or None when the kind is not registered in this installation."""
+    try:
+        resolve_kind(kind)
+    except QueryError:
+        return None
+    return query(store, kind, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+
+
+def wsep_across_recipes_figure(docs: list[dict], highlight: str | None = None):
+    """W_sep of every successful adhesion document, one column per recipe, engines as markers,
+    with the review's weak/strong thresholds."""
+    plt = _mpl()
+    recipes = sorted({d.get("recipe_name") or "?" for d in docs})
+    engines = sorted({d["engine"] for d in docs})
+    fig, ax = plt.subplots(figsize=(max(5.5, 0.9 * len(recipes) + 2), 4))
+    ax.axhspan(0, WEAK_BELOW_J_PER_M2, color="C0", alpha=0.08)
+    ax.axhline(WEAK_BELOW_J_PER_M2, color="C0", ls="--", lw=1, label="weak (vdW) < 0.8 J/m²")
+    ax.axhline(STRONG_FROM_J_PER_M2, color="C3", ls="--", lw=1, label="bonded ≳ 1.0 J/m²")
+    markers = "osD^v<>ph*"
+    for j, eng in enumerate(engines):
+        xs, ys = [], []
+        for d in docs:
+            if d["engine"] == eng:
+                xs.append(recipes.index(d.get("recipe_name") or "?") + (j - (len(engines) - 1) / 2) * 0.12)
+                ys.append(d["w_sep_J_per_m2"])
+        ax.scatter(xs, ys, marker=markers[j % len(markers)], s=28, label=eng, alpha=0.8)
+    ax.set_xticks(range(len(recipes)))
+    ax.set_xticklabels(recipes, rotation=30, ha="right")
+    for t in ax.get_xticklabels():
+        if t.get_text() == highlight:
+            t.set_fontweight("bold")
+    ax.set_ylabel("W_sep, J/m²")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Work of separation across recipes")
+    fig.tight_layout()
+    return fig
+
+
+def _curve_arrays(doc: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """Stored E(d) points of a traction–separation document, if it carries them (any list fields named
+    like separation/distance … and energy … of equal length)."""
+    sep = next((k for k, v in doc.items() if isinstance(v, list) and len(v) > 2
+                and any(w in k for w in ("separation", "distance", "opening")) and k.endswith("_A")), None)
+    en = next((k for k, v in doc.items() if isinstance(v, list) and len(v) > 2 and "energ" in k
+               and k.endswith("J_per_m2")), None)
+    if sep and en and len(doc[sep]) == len(doc[en]):
+        return np.asarray(doc[sep], float), np.asarray(doc[en], float)
+    return None
+
+
+def traction_figure(docs: list[dict]):
+    """UBER energy and traction curves (with stored points where present) of traction–separation docs."""
+    plt = _mpl()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for i, d in enumerate(docs):
+        law = CohesiveLaw.from_doc(d)
+        ell = law.length_scale_A
+        x = np.linspace(0, 8 * ell, 300)
+        lab = f"{law.engine} {str(law.interface_id)[:8]}"
+        ax1.plot(x, -law.w_sep_J_per_m2 * (1 + x / ell) * np.exp(-x / ell), color=f"C{i}", label=f"UBER fit {lab}")
+        pts = _curve_arrays(d)
+        if pts is not None:
+            ax1.plot(*pts, "o", color=f"C{i}", ms=4, label=f"computed {lab}")
+        ax2.plot(x, law.traction_GPa(x), color=f"C{i}", label=lab)
+        ax2.plot([law.delta_c_A], [law.sigma_max_GPa], "x", color=f"C{i}")
+    ax1.set_xlabel("separation from equilibrium d, Å")
+    ax1.set_ylabel("E(d), J/m²")
+    ax1.legend(fontsize=7)
+    ax1.set_title("Energy vs separation")
+    ax2.set_xlabel("opening δ, Å")
+    ax2.set_ylabel("traction, GPa")
+    ax2.legend(fontsize=7)
+    ax2.set_title("Traction–separation (× = σ_max at δ_c)")
+    fig.tight_layout()
+    return fig
+
+
+def neb_figure(docs: list[dict]):
+    """Energy profiles along the band of NEB barrier documents."""
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, d in enumerate(docs):
+        e = d.get("energies_eV") or []
+        rc = d.get("reaction_coordinate_A") or list(range(len(e)))
+        if len(e) < 2:
+            continue
+        ax.plot(rc, e, "o-", color=f"C{i % 10}", ms=4,
+                label=f"{d.get('label', '')} ({d.get('engine')}): {d.get('barrier_forward_eV', float('nan')):.2f} eV")
+    ax.set_xlabel("reaction coordinate, Å")
+    ax.set_ylabel("E − E(initial), eV")
+    ax.legend(fontsize=7)
+    ax.set_title("Li migration (climbing-image NEB)")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+
+
+_CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0;font-size:.85em}td,th{border:1px solid #ccc;padding:3px 6px}
+th{background:#f3f3f3}.empty{color:#888;font-style:italic}img{max-width:100%}h2{border-bottom:1px solid #ddd}
+.meta{color:#666;font-size:.85em}"""
+
+
+def build_report(store, recipe: str, engine: str | None = None) -> str:
+    """HTML report of one recipe (see module docstring).
+
+    Raises
+    ------
+    ExportError
+        If the store holds no document at all for the recipe.
+    """
+    from contactflow.continuum.delamination import plot_delamination, predict_delamination
+
+    ad_recipe = query(store, "adhesion", recipe=recipe, engine=engine)
+    ifaces = query(store, "interfaces", recipe=recipe, projection={"structure": 0})
+    ts = _kind_docs(store, "traction-separation", recipe=recipe, engine=engine)
+    nebs = _kind_docs(store, "barriers", recipe=recipe, engine=engine)
+    if not (ad_recipe or ifaces or ts or nebs):
+        raise ExportError(f"the store holds no results for recipe {recipe!r}; build and run it first "
+                          f"(its tasks, e.g. '{producing_task('adhesion')}'), or list stored recipes with "
+                          "'contactflow query interfaces'")
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>contactflow report: {html.escape(recipe)}"
+             f"</title><style>{_CSS}</style></head><body>",
+             f"<h1>contactflow report — {html.escape(recipe)}</h1>",
+             f"<p class='meta'>generated {datetime.now(timezone.utc).isoformat(timespec='seconds')} by contactflow "
+             f"{__version__} from {html.escape(getattr(store, 'display_uri', ''))}"
+             + (f", engine {html.escape(engine)}" if engine else "") + "</p>"]
+
+    # interfaces
+    parts.append("<h2>Interfaces</h2>")
+    parts.append(_table(ifaces, [("interface_id", "interface"), ("system", "system"), ("film_miller", "film hkl"),
+                                 ("substrate_miller", "substrate hkl"), ("termination", "termination"),
+                                 ("area_A2", "area Å²"), ("strain_pct", "strain %"), ("n_atoms", "atoms")]))
+
+    # adhesion
+    parts.append("<h2>Work of separation</h2>")
+    ok = [d for d in ad_recipe if d["state"] == "successful"]
+    if ad_recipe:
+        parts.append(_table(ad_recipe, [("interface_id", "interface"), ("engine", "engine"), ("state", "state"),
+                                        ("w_sep_rigid_J_per_m2", "W_sep rigid J/m²"),
+                                        ("w_sep_J_per_m2", "W_sep J/m²"), ("relaxed", "relaxed"),
+                                        ("strain_pct", "strain %"), ("area_A2", "area Å²")]))
+        for d in ok:
+            w = d["w_sep_J_per_m2"]
+            d["_class"] = ("weak (vdW)" if w < WEAK_BELOW_J_PER_M2 else
+                           "bonded" if w >= STRONG_FROM_J_PER_M2 else "intermediate")
+        parts.append(_table(ok, [("interface_id", "interface"), ("engine", "engine"), ("w_sep_J_per_m2", "W_sep J/m²"),
+                                 ("_class", "class (review thresholds 0.8 / 1.0 J/m²)")]))
+    else:
+        parts.append(_missing("adhesion", recipe))
+    all_ok = query(store, "adhesion", engine=engine, where="state == successful and w_sep_J_per_m2 != null",
+                   projection={"recipe_name": 1, "engine": 1, "w_sep_J_per_m2": 1})
+    if all_ok:
+        parts.append("<h3>All recipes against the review's thresholds</h3>")
+        parts.append(_png(wsep_across_recipes_figure(all_ok, highlight=recipe)))
+
+    # traction–separation
+    parts.append("<h2>Traction–separation and cohesive-zone parameters</h2>")
+    laws: list[CohesiveLaw] = []
+    if ts is None:
+        parts.append("<p class='empty'>This installation has no traction–separation document type.</p>")
+    else:
+        ts_ok = [d for d in ts if d.get("state", "successful") == "successful"]
+        for d in ts_ok:
+            try:
+                laws.append(CohesiveLaw.from_doc(d))
+            except ExportError:
+                pass
+        if laws:
+            rows = [{"interface_id": law.interface_id, "engine": law.engine, "w": law.w_sep_J_per_m2,
+                     "s": law.sigma_max_GPa, "d": law.delta_c_A, "ell": law.length_scale_A,
+                     "k": law.normal_stiffness_GPa_per_A} for law in laws]
+            parts.append(_table(rows, [("interface_id", "interface"), ("engine", "engine"), ("w", "W_sep J/m²"),
+                                       ("s", "σ_max GPa"), ("d", "δ_c Å"), ("ell", "ℓ Å"), ("k", "K_n GPa/Å")]))
+            parts.append(_png(traction_figure([d for d in ts_ok if d.get("sigma_max_GPa") is not None])))
+        else:
+            parts.append(_missing("traction-separation", recipe))
+
+    # NEB
+    parts.append("<h2>Li migration barriers</h2>")
+    if nebs is None:
+        parts.append("<p class='empty'>This installation has no barrier document type.</p>")
+    elif nebs:
+        parts.append(_table(nebs, [("label", "hop"), ("region", "region"), ("engine", "engine"), ("state", "state"),
+                                   ("barrier_forward_eV", "E_a forward eV"), ("barrier_reverse_eV", "E_a reverse eV"),
+                                   ("reference_barrier_eV", "reference eV"), ("reference_source", "reference")]))
+        good = [d for d in nebs if d.get("state") == "successful" and len(d.get("energies_eV") or []) > 1]
+        if good:
+            parts.append(_png(neb_figure(good)))
+    else:
+        parts.append(_missing("barriers", recipe))
+
+    # engines
+    parts.append("<h2>Engines compared</h2>")
+    cmp = compare_engines(store, "adhesion", recipe=recipe)
+    if cmp["rows"]:
+        parts.append(f"<p>Reference engine: {html.escape(str(cmp['reference']))}; field {cmp['field']}.</p>")
+        rows = []
+        for r in cmp["rows"]:
+            row = {"interface_id": r["interface_id"], **{f"v:{e}": v for e, v in r["values"].items()},
+                   **{f"d:{e}": v for e, v in r["diff"].items()}}
+            rows.append(row)
+        cols = [("interface_id", "interface")] + [(f"v:{e}", e) for e in cmp["engines"]] + \
+               [(f"d:{e}", f"{e} − ref") for e in cmp["engines"] if e != cmp["reference"]]
+        parts.append(_table(rows, cols))
+    else:
+        parts.append("<p class='empty'>No interface of this recipe has W_sep from more than one engine.</p>")
+
+    # continuum consumer
+    parts.append("<h2>Continuum: core–shell delamination</h2>")
+    if laws:
+        results = [predict_delamination(law) for law in laws]
+        parts.append("<p>Reference model: Si core (50 nm) in a 5 nm carbon shell, Lamé thick-shell elasticity with "
+                     "the cohesive law above at the interface (defaults of "
+                     "<code>contactflow continuum delamination</code>).</p>")
+        parts.append(_table([r.summary() for r in results], [
+            ("interface_id", "interface"), ("engine", "engine"), ("onset_strain_pct", "onset strain %"),
+            ("delamination_strain_pct", "delamination strain %"),
+            ("delamination_volume_change_pct", "volume change %"), ("unstable", "snap-through")]))
+        parts.append(_png(plot_delamination(min(results, key=lambda r: r.delamination_strain))))
+    else:
+        parts.append(_missing("traction-separation", recipe))
+
+    # failures
+    parts.append("<h2>Failed calculations</h2>")
+    failed = [{"kind": "adhesion", **d} for d in ad_recipe if d["state"] == "failed"]
+    failed += [{"kind": "traction-separation", **d} for d in (ts or []) if d.get("state") == "failed"]
+    failed += [{"kind": "barriers", **d} for d in (nebs or []) if d.get("state") == "failed"]
+    parts.append(_table(failed, [("kind", "task"), ("interface_id", "interface"), ("engine", "engine"),
+                                 ("failure_reason", "reason")]))
+    parts.append("</body></html>")
+    return "\n".join(parts)
