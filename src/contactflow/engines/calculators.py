@@ -3,7 +3,9 @@
 Modelled on quacc's ``pick_calculator``: every engine is chosen here and nowhere else.
 """
 
+import contextlib
 import hashlib
+import io
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -244,7 +246,9 @@ def _base_calculator(base: str, arg: str | None, device: str):
     if base == "chgnet":
         from chgnet.model.dynamics import CHGNetCalculator
 
-        return CHGNetCalculator(model=_chgnet_model(device), use_device=device)
+        model = _chgnet_model(device)
+        with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints "will run on cpu" per calculator
+            return CHGNetCalculator(model=model, use_device=device)
     if base == "mace":
         from contactflow.engines.mace_io import import_mace
 
@@ -268,7 +272,8 @@ def _chgnet_model(device: str):
     from chgnet.model import CHGNet
 
     log.info("loading CHGNet weights shipped in the chgnet package (device=%s)", device)
-    return CHGNet.load(use_device=device, verbose=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints its parameter count even when not verbose
+        return CHGNet.load(use_device=device, verbose=False)
 
 
 @lru_cache(maxsize=8)
