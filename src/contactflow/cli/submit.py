@@ -128,18 +128,12 @@ def worker(
     fw = make_fworker(category, name, fworker_file)
     lp = get_launchpad()
     n = run_worker(lp, fw, once=once, launch_dir=launch_dir, max_jobs=max_jobs, sleep_s=sleep_s)
-    console.print(f"worker {escape(fw.name)} (category {fw.category or 'any'}): ran {n} job(s)")
+    console.print(f"worker {escape(fw.name)} (category {_cats(fw)}): ran {n} job(s)")
 
 
-def _status_rows(rows: list[dict]) -> list[dict]:
-    out = []
-    for r in rows:
-        c = r["counts"]
-        out.append({"id": r["id"], "name": r["name"], "project": r["project"], "state": r["state"],
-                    "jobs": r["n_jobs"],
-                    "counts": " ".join(f"{k}:{v}" for k, v in sorted(c.items())),
-                    "failed": len(r["failed"])})
-    return out
+def _cats(fw) -> str:
+    c = fw.category
+    return ",".join(c) if isinstance(c, list) else (c or "any")
 
 
 @app.command()
@@ -240,7 +234,7 @@ def queue_init(
 def queue_launch(
     scheduler: str = typer.Option(None, "--scheduler", help="slurm, pbs, sge or lsf (default: the template's)."),
     nodes: int = typer.Option(None, "--nodes", min=1, help="Nodes per batch job."),
-    gres: str = typer.Option(None, "--gres", help="Generic resources per batch job, e.g. gpu:1."),
+    gres: str = typer.Option(None, "--gres", help="Generic resources per batch job, e.g. gpu:1 ('none': no --gres line)."),
     walltime: str = typer.Option(None, "--walltime", help="Wall time per batch job, e.g. 04:00:00."),
     ntasks: int = typer.Option(None, "--ntasks", min=1, help="Tasks (MPI ranks) per batch job."),
     cpus_per_task: int = typer.Option(None, "--cpus-per-task", min=1, help="Cores per task."),
@@ -276,7 +270,7 @@ def queue_launch(
         lp = get_launchpad(store)
         ids = launch_queue_jobs(lp, qa, fw, launch_dir, njobs, store_environment(store))
     if not ids:
-        console.print(f"no job ready for category {fw.category or 'any'}; nothing submitted")
+        console.print(f"no job ready for category {_cats(fw)}; nothing submitted")
         return
-    console.print(f"submitted {len(ids)} {qa.q_type} job(s): {', '.join(ids)} (category {fw.category or 'any'}; "
+    console.print(f"submitted {len(ids)} {qa.q_type} job(s): {', '.join(ids)} (category {_cats(fw)}; "
                   f"scripts under {Path(launch_dir).resolve()})")

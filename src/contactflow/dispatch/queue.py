@@ -55,6 +55,8 @@ def default_qadapter(category: str = "gpu", scheduler: str = "slurm") -> dict:
     q_type = _q_type(scheduler)
     fields = {**prof.qadapter_fields(), "job_name": "contactflow", "queue": None, "account": None, "qos": None,
               "mem": None, "pre_rocket": None, "post_rocket": None}
+    if q_type == "SLURM":  # torch/OpenMP threads = the cores SLURM gave the task, not the whole node
+        fields["pre_rocket"] = "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}"
     keys = template_keys(q_type)  # the resource keys are SLURM's; other templates keep what they know
     return {"_fw_name": "CommonAdapter", "_fw_q_type": q_type, "rocket_launch": worker_command(None, once=True),
             **{k: v for k, v in fields.items() if k in keys}}
@@ -240,7 +242,10 @@ def build_qadapter(template: str | Path | None, scheduler: str | None = None, ca
         raise QueueConfigError(f"--scheduler {scheduler} but {origin} is for {data.get('_fw_q_type')}; "
                                "edit _fw_q_type or drop --scheduler")
     data = dict(data)
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    for k, v in (overrides or {}).items():
+        if v is None:
+            continue
+        data[k] = None if isinstance(v, str) and v.lower() == "none" else v  # "none" drops the line
     rl = data.get("rocket_launch", "")
     if categories and "--category" not in rl:
         data["rocket_launch"] = rl + "".join(f" --category {check_category(c)}" for c in categories)
@@ -262,12 +267,19 @@ def _environ(env: dict[str, str]):
 
 
 class _Collect(logging.Handler):
+    """Keeps the ERROR lines FireWorks logs while submitting (the scheduler's own message first)."""
+
     def __init__(self):
         super().__init__(logging.ERROR)
         self.messages: list[str] = []
 
     def emit(self, record):
-        self.messages.append(record.getMessage())
+        msg = record.getMessage()
+        if "error response reads" in msg.lower():
+            msg = msg.split("reads:", 1)[1].strip().removeprefix("b'").removeprefix('b"').rstrip("'\"")
+            self.messages.insert(0, msg.replace("\\n", " ").strip())
+        elif "Traceback" not in msg and any(ch.isalpha() and ch != "v" for ch in msg):  # not log_fancy's borders
+            self.messages.append(msg)
 
 
 def store_environment(store) -> dict[str, str]:
@@ -314,7 +326,7 @@ def launch_queue_jobs(lp, qadapter: CommonAdapter, fworker: FWorker, launch_dir:
                 if rid is None:  # FireWorks: nothing READY for this worker
                     break
                 if not rid:
-                    detail = " | ".join(m.strip().replace("\n", " ")[:400] for m in collect.messages[-3:])
+                    detail = " | ".join(m.strip().replace("\n", " ")[:400] for m in collect.messages[:2])
                     raise DispatchError(f"{submit} refused the job script (submitted {len(ids)} of {njobs}): "
                                         f"{detail or 'no message'}; script and logs under {block}")
                 ids.append(str(rid))

@@ -19,6 +19,7 @@ def test_default_slurm_script_has_resources_and_worker(tmp_path):
     assert "worker --once --category gpu" in script
     assert "--account" not in script  # null keys drop their line
     assert f"cd {tmp_path}" in script
+    assert "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}" in script  # threads = cores given
 
 
 def test_user_template_wins_over_profile_and_flags_win_over_template(tmp_path):
