@@ -29,6 +29,7 @@ RECIPES = {"si_graphite": "Si/C", "sno2_graphene": "SnO2/C", "lif_graphene": "Li
 ENGINES = (("chgnet+d3", 0.9), ("cp2k:pbe-d3", 1.0), ("reaxff:C_H_O_Si", 0.7))
 W_BASE = {"si_graphite": 0.55, "sno2_graphene": 1.45, "lif_graphene": 0.35}
 ELL = 0.62
+GAP0 = 3.1
 
 
 class _StandInTraction(BaseModel):
@@ -39,10 +40,15 @@ class _StandInTraction(BaseModel):
     engine: str
     state: str
     failure_reason: str | None = None
+    area_A2: float
+    n_atoms: int
     w_sep_J_per_m2: float | None = None
     sigma_max_GPa: float | None = None
     delta_c_A: float | None = None
-    length_scale_A: float | None = None
+    uber_length_A: float | None = None
+    equilibrium_gap_A: float | None = None
+    gaps_A: list[float] = []
+    binding_energy_J_per_m2: list[float | None] = []
     provenance: Provenance = Field(default_factory=Provenance)
 
 
@@ -73,10 +79,14 @@ def _seed(store, ts_model) -> dict:
                     doc_key=f"ad-{iid}-{engine}", interface_id=iid, recipe_name=recipe, system=system,
                     engine=engine, state="successful", area_A2=84.2, strain_pct=1.1, n_atoms=96,
                     w_sep_rigid_J_per_m2=w, w_sep_J_per_m2=w, relaxed=False, provenance=prov))
+                gaps = [GAP0 - 0.6 + 0.3 * j for j in range(16)]
                 docs.append(ts_model.model_validate(dict(
                     doc_key=f"ts-{iid}-{engine}", interface_id=iid, recipe_name=recipe, system=system,
-                    engine=engine, state="successful", w_sep_J_per_m2=w, length_scale_A=ELL, delta_c_A=ELL,
-                    sigma_max_GPa=w * 10 / (math.e * ELL), provenance=prov.model_dump())))
+                    engine=engine, state="successful", area_A2=84.2, n_atoms=96, w_sep_J_per_m2=w,
+                    uber_length_A=ELL, delta_c_A=ELL, sigma_max_GPa=w * 10 / (math.e * ELL),
+                    equilibrium_gap_A=GAP0, gaps_A=gaps,
+                    binding_energy_J_per_m2=[-w * (1 + (g - GAP0) / ELL) * math.exp(-(g - GAP0) / ELL) for g in gaps],
+                    provenance=prov.model_dump())))
     docs.append(AdhesionDoc(doc_key="ad-failed", interface_id="si_graphite-if0", recipe_name="si_graphite",
                             system="Si/C", engine="mace:potentials/x.model", state="failed",
                             failure_reason="relaxation did not reach fmax in 300 steps", area_A2=84.2,

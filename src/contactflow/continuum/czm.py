@@ -48,7 +48,8 @@ class CohesiveLaw:
     """One interface's normal cohesive law, with where it came from.
 
     The stored numbers are kept as they were stored (no refit); ``normal_stiffness_GPa_per_A`` is
-    stored when the task wrote one and otherwise follows from the UBER shape, e σ_max/δ_c.
+    stored when the task wrote one and otherwise follows from the UBER shape, e σ_max/δ_c. The UBER
+    length ℓ is read from ``uber_length_A`` (TractionSeparationDoc) or ``length_scale_A``.
     """
 
     w_sep_J_per_m2: float
@@ -76,7 +77,8 @@ class CohesiveLaw:
             raise ExportError(f"traction–separation document {doc.get('doc_key')} is {doc.get('state')}: "
                               f"{doc.get('failure_reason')}; it carries no cohesive law")
         missing = [k for k in ("w_sep_J_per_m2", "sigma_max_GPa") if doc.get(k) is None]
-        delta_c = doc.get("delta_c_A", doc.get("length_scale_A"))
+        ell = next((doc[k] for k in ("uber_length_A", "length_scale_A") if doc.get(k) is not None), None)
+        delta_c = doc.get("delta_c_A") if doc.get("delta_c_A") is not None else ell
         if delta_c is None:
             missing.append("delta_c_A")
         if missing:
@@ -86,7 +88,6 @@ class CohesiveLaw:
             raise ExportError(f"traction–separation document {doc.get('doc_key')} has a non-positive "
                               f"parameter (W_sep {w} J/m², σ_max {s} GPa, δ_c {d} Å); an unbound interface "
                               "has no cohesive law")
-        ell = doc.get("length_scale_A")
         stiff = doc.get("normal_stiffness_GPa_per_A")
         prov = doc.get("provenance") or {}
         return cls(

@@ -48,11 +48,37 @@ def _diffusivity_field(doc: dict) -> tuple[str, float]:
                       "(expected a name like diffusivity_m2_per_s or diffusivity_cm2_per_s)")
 
 
+def _points_of_diffusion_doc(d: dict, species: str) -> list[dict]:
+    """Points of a D(T, strain) document (``DiffusionDoc``: doc-level species, a list of points)."""
+    if d.get("state", "successful") != "successful" or d.get("species") != species:
+        return []
+    out = []
+    for p in d.get("points") or []:
+        if p.get("state", "successful") != "successful" or p.get("diffusivity_m2_per_s") is None:
+            continue
+        out.append({
+            "system": d.get("system"), "recipe_name": d.get("recipe_name"), "engine": d.get("engine"),
+            "species": species, "temperature_K": float(p["temperature_K"]), "strain_pct": float(p.get("strain_pct", 0.0)),
+            "D_m2_per_s": float(p["diffusivity_m2_per_s"]), "doc_key": p.get("md_doc_key") or d.get("doc_key"),
+        })
+    return out
+
+
 def diffusivity_points(docs: list[dict], species: str = "Li") -> list[dict]:
-    """One point per successful MD document: T, strain %, D in m²/s, with its labels."""
-    pts = []
+    """One point per successful MD run: T, strain %, D in m²/s, with its labels.
+
+    Reads MD documents (a diffusivity field, number or per-species mapping) and D(T, strain)
+    documents (``points``); a run found both ways counts once (by its MD document key).
+    """
+    pts, seen = [], set()
     for d in docs:
-        if d.get("state", "successful") != "successful":
+        if isinstance(d.get("points"), list):
+            for p in _points_of_diffusion_doc(d, species):
+                if p["doc_key"] not in seen:
+                    seen.add(p["doc_key"])
+                    pts.append(p)
+            continue
+        if d.get("state", "successful") != "successful" or d.get("doc_key") in seen:
             continue
         try:
             key, factor = _diffusivity_field(d)
@@ -72,6 +98,7 @@ def diffusivity_points(docs: list[dict], species: str = "Li") -> list[dict]:
             "species": species, "temperature_K": float(T), "strain_pct": float(strain),
             "D_m2_per_s": float(val) * factor, "doc_key": d.get("doc_key"),
         })
+        seen.add(d.get("doc_key"))
     return pts
 
 
@@ -225,7 +252,7 @@ def get_parameter_values():
 
 def load_points(store, recipe: str | None = None, engine: str | None = None, system: str | None = None,
                 where: str | list[str] | None = None, species: str = "Li") -> list[dict]:
-    """Diffusivity points of the MD documents matching the criteria.
+    """Diffusivity points of the MD and D(T, strain) documents matching the criteria.
 
     Raises
     ------
@@ -235,12 +262,19 @@ def load_points(store, recipe: str | None = None, engine: str | None = None, sys
     from contactflow.store.queries import QueryError, producing_task, query, resolve_kind
 
     crit = ", ".join(f"{k} {v!r}" for k, v in (("recipe", recipe), ("engine", engine), ("system", system)) if v)
-    try:
-        resolve_kind("md")
-    except QueryError:
+    kinds = []
+    for kind in ("diffusion", "md"):
+        try:
+            resolve_kind(kind)
+            kinds.append(kind)
+        except QueryError:
+            pass
+    if not kinds:
         raise ExportError(f"no MD results{' for ' + crit if crit else ''}: this installation has no MD "
-                          f"document type; run the '{producing_task('md')}' task first") from None
-    docs = query(store, "md", recipe=recipe, engine=engine, system=system, where=where)
+                          f"document type; run the '{producing_task('md')}' task first")
+    docs = []
+    for kind in kinds:  # D(T, strain) documents first: their points name the MD runs they came from
+        docs += query(store, kind, recipe=recipe, engine=engine, system=system, where=where)
     pts = diffusivity_points(docs, species)
     if not pts:
         raise ExportError(f"no successful MD diffusivity for {species}{' with ' + crit if crit else ''} in the "

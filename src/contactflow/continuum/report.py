@@ -73,30 +73,49 @@ def _kind_docs(store, kind: str, **kw) -> list[dict] | None:
 # figures
 
 
-def wsep_across_recipes_figure(docs: list[dict], highlight: str | None = None):
-    """W_sep of every successful adhesion document, one column per recipe, engines as markers,
-    with the review's weak/strong thresholds."""
+def wsep_by_recipe_engine(store, engine: str | None = None) -> list[dict]:
+    """Successful W_sep per (recipe, engine), aggregated on the server: n, mean, min, max (J/m²).
+
+    A ``$group`` keeps the report's cost independent of how many documents the store holds.
+    """
+    match: dict = {"state": "successful", "w_sep_J_per_m2": {"$ne": None}}
+    if engine:
+        match["engine"] = engine
+    pipeline = [
+        {"$match": match},
+        {"$group": {"_id": {"recipe_name": "$recipe_name", "engine": "$engine"}, "n": {"$sum": 1},
+                    "mean": {"$avg": "$w_sep_J_per_m2"}, "min": {"$min": "$w_sep_J_per_m2"},
+                    "max": {"$max": "$w_sep_J_per_m2"}}},
+    ]
+    rows = [{"recipe_name": g["_id"].get("recipe_name") or "?", "engine": g["_id"].get("engine"),
+             "n": g["n"], "mean": g["mean"], "min": g["min"], "max": g["max"]}
+            for g in store.collection("adhesion").aggregate(pipeline)]
+    return sorted(rows, key=lambda r: (r["recipe_name"], str(r["engine"])))
+
+
+def wsep_across_recipes_figure(stats: list[dict], highlight: str | None = None):
+    """Mean (marker) and range (bar) of W_sep per recipe and engine, with the review's weak/strong
+    thresholds."""
     plt = _mpl()
-    recipes = sorted({d.get("recipe_name") or "?" for d in docs})
-    engines = sorted({d["engine"] for d in docs})
+    recipes = sorted({r["recipe_name"] for r in stats})
+    engines = sorted({str(r["engine"]) for r in stats})
     fig, ax = plt.subplots(figsize=(max(5.5, 0.9 * len(recipes) + 2), 4))
     ax.axhspan(0, WEAK_BELOW_J_PER_M2, color="C0", alpha=0.08)
     ax.axhline(WEAK_BELOW_J_PER_M2, color="C0", ls="--", lw=1, label="weak (vdW) < 0.8 J/m²")
     ax.axhline(STRONG_FROM_J_PER_M2, color="C3", ls="--", lw=1, label="bonded ≳ 1.0 J/m²")
     markers = "osD^v<>ph*"
     for j, eng in enumerate(engines):
-        xs, ys = [], []
-        for d in docs:
-            if d["engine"] == eng:
-                xs.append(recipes.index(d.get("recipe_name") or "?") + (j - (len(engines) - 1) / 2) * 0.12)
-                ys.append(d["w_sep_J_per_m2"])
-        ax.scatter(xs, ys, marker=markers[j % len(markers)], s=28, label=eng, alpha=0.8)
+        rs = [r for r in stats if str(r["engine"]) == eng]
+        x = [recipes.index(r["recipe_name"]) + (j - (len(engines) - 1) / 2) * 0.12 for r in rs]
+        y = np.array([r["mean"] for r in rs])
+        err = np.array([[r["mean"] - r["min"] for r in rs], [r["max"] - r["mean"] for r in rs]])
+        ax.errorbar(x, y, yerr=err, fmt=markers[j % len(markers)], ms=5, capsize=2, label=eng, alpha=0.85)
     ax.set_xticks(range(len(recipes)))
     ax.set_xticklabels(recipes, rotation=30, ha="right")
     for t in ax.get_xticklabels():
         if t.get_text() == highlight:
             t.set_fontweight("bold")
-    ax.set_ylabel("W_sep, J/m²")
+    ax.set_ylabel("W_sep, J/m² (mean, min–max)")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Work of separation across recipes")
@@ -105,15 +124,23 @@ def wsep_across_recipes_figure(docs: list[dict], highlight: str | None = None):
 
 
 def _curve_arrays(doc: dict) -> tuple[np.ndarray, np.ndarray] | None:
-    """Stored E(d) points of a traction–separation document, if it carries them (any list fields named
-    like separation/distance … and energy … of equal length)."""
-    sep = next((k for k, v in doc.items() if isinstance(v, list) and len(v) > 2
-                and any(w in k for w in ("separation", "distance", "opening")) and k.endswith("_A")), None)
-    en = next((k for k, v in doc.items() if isinstance(v, list) and len(v) > 2 and "energ" in k
-               and k.endswith("J_per_m2")), None)
-    if sep and en and len(doc[sep]) == len(doc[en]):
-        return np.asarray(doc[sep], float), np.asarray(doc[en], float)
-    return None
+    """Stored E(d) points of a traction–separation document, d measured from the fitted equilibrium
+    gap: ``gaps_A`` and ``binding_energy_J_per_m2`` (TractionSeparationDoc), or any list fields named
+    like separation/opening (Å) and energy (J/m²) of equal length."""
+    sep = "gaps_A" if isinstance(doc.get("gaps_A"), list) else next(
+        (k for k, v in doc.items() if isinstance(v, list) and any(w in k for w in ("separation", "opening", "gap"))
+         and k.endswith("_A")), None)
+    en = "binding_energy_J_per_m2" if isinstance(doc.get("binding_energy_J_per_m2"), list) else next(
+        (k for k, v in doc.items() if isinstance(v, list) and "energ" in k and k.endswith("J_per_m2")), None)
+    if not sep or not en or len(doc[sep]) != len(doc[en]) or len(doc[sep]) < 3:
+        return None
+    pairs = [(d, e) for d, e in zip(doc[sep], doc[en]) if d is not None and e is not None]
+    if not pairs:
+        return None
+    d, e = (np.asarray(x, float) for x in zip(*pairs))
+    if sep == "gaps_A" and doc.get("equilibrium_gap_A") is not None:
+        d = d - float(doc["equilibrium_gap_A"])
+    return d, e
 
 
 def traction_figure(docs: list[dict]):
@@ -123,13 +150,14 @@ def traction_figure(docs: list[dict]):
     for i, d in enumerate(docs):
         law = CohesiveLaw.from_doc(d)
         ell = law.length_scale_A
-        x = np.linspace(0, 8 * ell, 300)
+        pts = _curve_arrays(d)
+        x = np.linspace(min(0.0, float(pts[0].min())) if pts is not None else 0.0, 8 * ell, 300)
         lab = f"{law.engine} {str(law.interface_id)[:8]}"
         ax1.plot(x, -law.w_sep_J_per_m2 * (1 + x / ell) * np.exp(-x / ell), color=f"C{i}", label=f"UBER fit {lab}")
-        pts = _curve_arrays(d)
         if pts is not None:
             ax1.plot(*pts, "o", color=f"C{i}", ms=4, label=f"computed {lab}")
-        ax2.plot(x, law.traction_GPa(x), color=f"C{i}", label=lab)
+        xo = x[x >= 0]
+        ax2.plot(xo, law.traction_GPa(xo), color=f"C{i}", label=lab)
         ax2.plot([law.delta_c_A], [law.sigma_max_GPa], "x", color=f"C{i}")
     ax1.set_xlabel("separation from equilibrium d, Å")
     ax1.set_ylabel("E(d), J/m²")
@@ -219,11 +247,12 @@ def build_report(store, recipe: str, engine: str | None = None) -> str:
                                  ("_class", "class (review thresholds 0.8 / 1.0 J/m²)")]))
     else:
         parts.append(_missing("adhesion", recipe))
-    all_ok = query(store, "adhesion", engine=engine, where="state == successful and w_sep_J_per_m2 != null",
-                   projection={"recipe_name": 1, "engine": 1, "w_sep_J_per_m2": 1})
-    if all_ok:
+    stats = wsep_by_recipe_engine(store, engine)
+    if stats:
         parts.append("<h3>All recipes against the review's thresholds</h3>")
-        parts.append(_png(wsep_across_recipes_figure(all_ok, highlight=recipe)))
+        parts.append(_png(wsep_across_recipes_figure(stats, highlight=recipe)))
+        parts.append(_table(stats, [("recipe_name", "recipe"), ("engine", "engine"), ("n", "results"),
+                                    ("mean", "mean W_sep J/m²"), ("min", "min"), ("max", "max")]))
 
     # traction–separation
     parts.append("<h2>Traction–separation and cohesive-zone parameters</h2>")

@@ -40,6 +40,7 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "traction-separation": ("traction_separation", "traction", "traction-separation", "czm"),
     "barriers": ("barriers", "barrier", "neb"),
     "md": ("md", "molecular_dynamics"),
+    "diffusion": ("diffusion", "diffusivity"),
     "descriptors": ("descriptors", "descriptor"),
 }
 
@@ -47,7 +48,7 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
 _TASK_CANDIDATES = {
     "adhesion": ("adhesion",), "traction-separation": ("traction_separation", "traction", "czm"),
     "barriers": ("neb", "li_migration_neb", "barriers"), "md": ("md", "mlp_md", "reaxff_md"),
-    "descriptors": ("descriptors", "descriptor"), "interfaces": ("build",),
+    "descriptors": ("descriptors", "descriptor"), "interfaces": ("build",), "diffusion": ("diffusion", "md"),
 }
 
 

@@ -181,6 +181,14 @@ def test_json_export_round_trips_with_provenance():
     assert laws_from_json(text) == laws
 
 
+def test_traction_separation_doc_field_names():
+    """TractionSeparationDoc stores ℓ as uber_length_A; δ_c falls back to ℓ when absent."""
+    doc = {k: v for k, v in DOC.items() if k not in ("length_scale_A", "delta_c_A")}
+    law = CohesiveLaw.from_doc({**doc, "uber_length_A": 0.7})
+    assert law.length_scale_A == law.delta_c_A == 0.7
+    assert law.normal_stiffness_GPa_per_A == pytest.approx(math.e * DOC["sigma_max_GPa"] / 0.7, rel=1e-15)
+
+
 def test_export_errors():
     law = CohesiveLaw.from_doc(DOC)
     with pytest.raises(ExportError, match="valid formats: json, abaqus, moose"):

@@ -45,6 +45,24 @@ def test_table_averages_replicas_and_fit_recovers_the_barrier():
         assert fits[strain]["D0_m2_per_s"] == pytest.approx(D0, rel=1e-9)
 
 
+def test_diffusion_documents_and_md_runs_count_once():
+    """A D(T, strain) document lists points by their MD run; a run found both ways counts once."""
+    md = [d for d in md_docs() if d.get("state") == "successful"]
+    diffusion_doc = {
+        "doc_key": "diff-1", "engine": "chgnet", "system": "Li15Si4", "recipe_name": "li15si4_bulk",
+        "species": "Li", "state": "successful",
+        "points": [{"temperature_K": d["temperature_K"], "strain_pct": d["strain_pct"],
+                    "diffusivity_m2_per_s": d["diffusivity_cm2_per_s"]["Li"] * 1e-4, "md_doc_key": d["doc_key"],
+                    "state": "successful"} for d in md[:10]]
+                  + [{"temperature_K": 1400.0, "strain_pct": 0.0, "diffusivity_m2_per_s": 3e-9,
+                      "md_doc_key": "md-extra", "state": "successful"}],
+    }
+    for docs in ([diffusion_doc, *md], [*md, diffusion_doc]):
+        pts = diffusivity_points(docs)
+        assert len(pts) == 25 and len({p["doc_key"] for p in pts}) == 25
+    assert diffusivity_points([diffusion_doc], species="Si") == []
+
+
 def test_csv_and_json_exports():
     pts = diffusivity_points(md_docs(), species="Si")
     csv_text = export_diffusivity(pts, "csv")
