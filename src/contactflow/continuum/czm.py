@@ -39,6 +39,11 @@ UNIT_SYSTEMS: dict[str, dict[str, Any]] = {
 FORMATS = ("json", "abaqus", "moose")
 
 
+#: fit-quality and context fields of a traction–separation document carried into every export
+FIT_FIELDS = ("fit_r2", "fit_rms_residual_J_per_m2", "n_points_fitted", "w_sep_curve_J_per_m2",
+              "equilibrium_gap_A", "area_A2", "strain_pct", "n_atoms")
+
+
 class ExportError(ContactflowError, ValueError):
     """An export was asked for something the store does not hold or a format it does not write."""
 
@@ -63,6 +68,7 @@ class CohesiveLaw:
     system: str | None = None
     doc_key: str | None = None
     provenance: dict = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, doc: dict) -> "CohesiveLaw":
@@ -97,6 +103,7 @@ class CohesiveLaw:
             engine=str(doc.get("engine")), interface_id=doc.get("interface_id"),
             recipe_name=doc.get("recipe_name"), system=doc.get("system"), doc_key=doc.get("doc_key"),
             provenance=_jsonable(prov),
+            fit={k: doc[k] for k in FIT_FIELDS if doc.get(k) is not None},
         )
 
     @classmethod
@@ -137,6 +144,7 @@ class CohesiveLaw:
             "units": units,
             "unit_labels": u["labels"],
             "fea": fea_parameters(self, units),
+            "fit": self.fit,
             "provenance": self.provenance,
         }
 
@@ -252,6 +260,8 @@ def _header(law: CohesiveLaw, units: str, comment: str) -> list[str]:
         f"units ({units}): stress {u['stress']}, length {u['length']}, energy/area {u['energy']}, "
         f"stiffness {u['stiffness']}",
     ]
+    if law.fit:
+        lines.append("fit: " + ", ".join(f"{k} = {v!r}" for k, v in law.fit.items()))
     return [f"{comment} {line}" for line in lines]
 
 
@@ -378,6 +388,7 @@ def laws_from_json(text: str) -> list[CohesiveLaw]:
             length_scale_A=s["length_scale_A"], normal_stiffness_GPa_per_A=s["normal_stiffness_GPa_per_A"],
             engine=r["engine"], interface_id=r.get("interface_id"), recipe_name=r.get("recipe_name"),
             system=r.get("system"), doc_key=r.get("doc_key"), provenance=r.get("provenance") or {},
+            fit=r.get("fit") or {},
         ))
     return laws
 

@@ -19,6 +19,7 @@ DOC = {
     "system": "Si/C", "engine": "chgnet+d3", "state": "successful",
     "w_sep_J_per_m2": W, "length_scale_A": ELL, "delta_c_A": ELL,
     "sigma_max_GPa": W * 10 / (math.e * ELL) * 1.0000001,  # a fit need not be exactly self-consistent
+    "fit_r2": 0.9987, "fit_rms_residual_J_per_m2": 0.012, "n_points_fitted": 14, "area_A2": 61.2,
     "provenance": {"engine": "chgnet+d3", "host": "node7", "model_hash": "ab12cd34",
                    "code_versions": {"chgnet": "0.4.2"}, "finished_at": "2026-05-01T12:00:00+00:00"},
 }
@@ -130,6 +131,7 @@ def test_abaqus_snippet_parses_and_holds_the_stored_numbers():
     assert f"w_sep_J_per_m2 = {DOC['w_sep_J_per_m2']!r}" in text
     assert f"sigma_max_GPa = {DOC['sigma_max_GPa']!r}" in text
     assert "engine chgnet+d3" in text and "ab12cd34" in text and "cp2k:pbe-d3" in text
+    assert "fit: fit_r2 = 0.9987, fit_rms_residual_J_per_m2 = 0.012, n_points_fitted = 14" in text
 
 
 @pytest.mark.parametrize("units", list(UNIT_SYSTEMS))
