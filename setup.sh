@@ -3,18 +3,14 @@
 # Idempotent: re-running upgrades nothing that is already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")"
-# SLURM (single-node cluster for the queue tests) + munge; only as root with apt, only if missing
+# Debian packages, only as root with apt and only if missing:
+#   slurm-wlm + munge: single-node SLURM cluster for the queue tests
+#   cp2k: DFT engine 'cp2k:pbe-d3' (cp2k_shell.psmp + basis/potential data in /usr/share/cp2k)
+APT_PKGS="slurm-wlm munge cp2k"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  if ! dpkg -s slurm-wlm munge >/dev/null 2>&1; then
+  if ! dpkg -s $APT_PKGS >/dev/null 2>&1; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends slurm-wlm munge
-  fi
-fi
-# CP2K (DFT engine 'cp2k:pbe-d3': cp2k_shell.psmp + basis/potential data in /usr/share/cp2k); root + apt only
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  if ! dpkg -s cp2k >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cp2k
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $APT_PKGS
   fi
 fi
 PY=${PYTHON:-python3.11}
