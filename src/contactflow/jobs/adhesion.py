@@ -2,6 +2,11 @@
 
 Rigid: both slabs cut from the interface geometry. Relaxed: the interface and each free slab relaxed
 at fixed cell with the bottom substrate layer fixed.
+
+Also here: the registry scan (rigid in-plane shifts of the film on an n × n grid: minimum-energy
+stacking and the spread of W_sep over stackings, which no peer tool searches), the strain correction
+(the film's elastic energy from the lattice match, reported separately so matches with different strain
+compare fairly), and convergence of W_sep in slab thickness, vacuum and interface area.
 """
 
 import hashlib
@@ -15,6 +20,7 @@ from jobflow import Maker
 from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from contactflow.engines.checks import CalculationFailedError
 from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
 from contactflow.jobs.relax import relax_fixed_cell
 from contactflow.schemas import AdhesionDoc
@@ -62,6 +68,43 @@ def interface_gap_A(atoms: Atoms, film_idx: list[int], sub_idx: list[int]) -> fl
     return float(z[film_idx].min() - z[sub_idx].max())
 
 
+def registry_shifts(n: int) -> list[tuple[float, float]]:
+    """Fractional in-plane shifts (i/n, j/n), i, j = 0 … n−1, of the interface cell."""
+    return [(i / n, j / n) for i in range(n) for j in range(n)]
+
+
+def shifted(atoms: Atoms, film_idx: list[int], shift_frac: tuple[float, float]) -> Atoms:
+    """Copy of ``atoms`` with the film translated by ``shift_frac`` of the in-plane cell vectors."""
+    out = atoms.copy()
+    cell = np.array(atoms.cell)
+    out.positions[film_idx] += shift_frac[0] * cell[0] + shift_frac[1] * cell[1]
+    return out
+
+
+def unstrained_film(film: Atoms, interface: Interface) -> Atoms | None:
+    """The film slab at its own (unstrained) in-plane lattice, or ``None`` if the match is unknown.
+
+    The lattice match stores the film's superlattice vectors (``film_sl_vectors``, film frame); the
+    interface cell's a and b are their strained images. The film is given a cell with the lengths and
+    angle of those vectors (a kept along a, same normal) and its atoms scaled with it.
+    """
+    sl = interface.interface_properties.get("film_sl_vectors")
+    if sl is None:
+        return None
+    f0, f1 = np.asarray(sl, dtype=float)[:2]
+    cell = np.array(film.cell)
+    a_hat = cell[0] / np.linalg.norm(cell[0])
+    n_hat = np.cross(cell[0], cell[1])
+    n_hat /= np.linalg.norm(n_hat)
+    perp = np.cross(n_hat, a_hat)
+    cos_t = float(np.dot(f0, f1) / (np.linalg.norm(f0) * np.linalg.norm(f1)))
+    sin_t = float(np.sqrt(max(0.0, 1.0 - cos_t**2)))
+    new = np.vstack([np.linalg.norm(f0) * a_hat, np.linalg.norm(f1) * (cos_t * a_hat + sin_t * perp), cell[2]])
+    out = film.copy()
+    out.set_cell(new, scale_atoms=True)
+    return out
+
+
 def settings_key(interface_id: str, engine: str, settings: dict) -> str:
     """Unique document key of (interface, engine, settings)."""
     blob = json.dumps({"interface_id": interface_id, "engine": engine, "settings": settings}, sort_keys=True)
@@ -70,7 +113,7 @@ def settings_key(interface_id: str, engine: str, settings: dict) -> str:
 
 @dataclass
 class AdhesionMaker(Maker):
-    """Work of separation of an interface, rigid and (optionally) relaxed.
+    """Work of separation of an interface: registry scan, rigid and relaxed W_sep, strain correction.
 
     Parameters
     ----------
@@ -90,6 +133,17 @@ class AdhesionMaker(Maker):
         Thickness of the fixed bottom substrate layer, Å.
     optimizer
         ASE optimizer name.
+    registry_grid
+        n > 1 scans the film's in-plane shift on an n × n grid of the interface cell (rigid single
+        points, evaluated together) and reports the best stacking and the spread of W_sep; 0 or 1: no
+        scan.
+    registry_use_best
+        Compute the rigid/relaxed W_sep at the best stacking of the scan (else at the built one).
+    strain_correction
+        Also compute the free film at its own lattice and report its strain energy per interface area
+        and the strain-corrected W_sep.
+    evaluation
+        Registry-scan evaluation path: ``auto``, ``batched``, ``energy-only`` or ``sequential``.
     store_result
         Upsert the :class:`AdhesionDoc` into the contactflow store.
     calculator_kwargs
@@ -104,19 +158,34 @@ class AdhesionMaker(Maker):
     max_steps: int = 300
     fix_bottom_A: float = 1.0
     optimizer: str = "FIRE"
+    registry_grid: int = 0
+    registry_use_best: bool = True
+    strain_correction: bool = True
+    evaluation: str = "auto"
     store_result: bool = True
     calculator_kwargs: dict = field(default_factory=dict)
 
     @contactflow_job
     def make(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> AdhesionDoc:
         """Compute W_sep of ``interface`` and return (and store) an :class:`AdhesionDoc`."""
-        from contactflow.engines import engine_info, get_calculator
+        return self.compute(interface, interface_id, recipe_name)
 
-        info = engine_info(self.engine, self.device)
-        settings = {
+    def settings(self) -> dict:
+        """The settings that enter the document key."""
+        return {
             "relax": self.relax, "fmax": self.fmax, "max_steps": self.max_steps,
             "fix_bottom_A": self.fix_bottom_A, "optimizer": self.optimizer,
+            "registry_grid": self.registry_grid if self.registry_grid > 1 else 0,
+            "registry_use_best": self.registry_use_best, "strain_correction": self.strain_correction,
         }
+
+    def compute(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> AdhesionDoc:
+        """The job body, callable outside jobflow (used by the convergence helper)."""
+        from contactflow.engines import check_elements, engine_info
+
+        check_elements(self.engine, [s.specie.symbol for s in interface])  # before any compute
+        info = engine_info(self.engine, self.device)
+        settings = self.settings()
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
         base = dict(
@@ -126,40 +195,222 @@ class AdhesionMaker(Maker):
             strain_pct=principal_strain_pct(interface), n_atoms=len(interface), relaxed=self.relax,
             fmax_eV_per_A=self.fmax if self.relax else None,
         )
+        result: dict = {}
         with timed() as timer:
-            calc = get_calculator(self.engine, self.device)
-            atoms, film, sub = split_interface(interface, self.fix_bottom_A)
-            e = {k: relax_fixed_cell(a, calc, self.fmax, 1).energy_eV for k, a in
-                 (("interface", atoms), ("film", film), ("substrate", sub))}
-            w_rigid = work_of_separation_J_per_m2(e["film"], e["substrate"], e["interface"], base["area_A2"])
-            result = dict(w_sep_rigid_J_per_m2=w_rigid, w_sep_J_per_m2=w_rigid, e_interface_eV=e["interface"],
-                          e_film_eV=e["film"], e_substrate_eV=e["substrate"],
-                          interface_gap_A=interface_gap_A(atoms, interface.film_indices, interface.substrate_indices))
-            if self.relax:
-                out = {k: relax_fixed_cell(a, calc, self.fmax, self.max_steps, self.optimizer)
-                       for k, a in (("interface", atoms), ("film", film), ("substrate", sub))}
-                converged = all(o.converged for o in out.values())
-                result.update(
-                    relax_converged=converged, relax_steps={k: o.steps for k, o in out.items()},
-                    e_interface_eV=out["interface"].energy_eV, e_film_eV=out["film"].energy_eV,
-                    e_substrate_eV=out["substrate"].energy_eV,
-                    interface_gap_A=interface_gap_A(out["interface"].atoms, interface.film_indices,
-                                                    interface.substrate_indices),
-                )
-                if converged:
-                    result["w_sep_J_per_m2"] = work_of_separation_J_per_m2(
-                        out["film"].energy_eV, out["substrate"].energy_eV, out["interface"].energy_eV,
-                        base["area_A2"])
-                else:
-                    bad = [k for k, o in out.items() if not o.converged]
-                    result["w_sep_J_per_m2"] = None
-                    result["failure_reason"] = (
-                        f"relaxation of {', '.join(bad)} did not reach fmax={self.fmax} eV/Å in "
-                        f"{self.max_steps} steps"
-                    )
+            try:
+                self._run(interface, base["area_A2"], result)
+            except CalculationFailedError as exc:
+                result["failure_reason"] = str(exc)
+                result["w_sep_J_per_m2"] = None
         state = "failed" if result.get("failure_reason") else "successful"
         doc = AdhesionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
         if self.store_result:
             persist(doc)
         return doc
 
+    def _run(self, interface: Interface, area: float, result: dict) -> None:
+        from contactflow.engines import get_calculator
+
+        calc = get_calculator(self.engine, self.device)
+        film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
+        iface = interface
+        if self.registry_grid > 1:
+            best = self._registry_scan(interface, calc, area, result)
+            if self.registry_use_best and any(best):
+                iface = interface.copy()
+                iface.in_plane_offset = np.asarray(iface.in_plane_offset, dtype=float) + np.asarray(best)
+        atoms, film, sub = split_interface(iface, self.fix_bottom_A)
+        e = {k: relax_fixed_cell(a, calc, self.fmax, 1).energy_eV for k, a in
+             (("interface", atoms), ("film", film), ("substrate", sub))}
+        w_rigid = work_of_separation_J_per_m2(e["film"], e["substrate"], e["interface"], area)
+        result.update(w_sep_rigid_J_per_m2=w_rigid, w_sep_J_per_m2=w_rigid, e_interface_eV=e["interface"],
+                      e_film_eV=e["film"], e_substrate_eV=e["substrate"],
+                      interface_gap_A=interface_gap_A(atoms, film_idx, sub_idx))
+        e_film_strained = e["film"]
+        if self.relax:
+            out = {k: relax_fixed_cell(a, calc, self.fmax, self.max_steps, self.optimizer)
+                   for k, a in (("interface", atoms), ("film", film), ("substrate", sub))}
+            converged = all(o.converged for o in out.values())
+            result.update(
+                relax_converged=converged, relax_steps={k: o.steps for k, o in out.items()},
+                e_interface_eV=out["interface"].energy_eV, e_film_eV=out["film"].energy_eV,
+                e_substrate_eV=out["substrate"].energy_eV,
+                interface_gap_A=interface_gap_A(out["interface"].atoms, film_idx, sub_idx),
+            )
+            e_film_strained = out["film"].energy_eV
+            if converged:
+                result["w_sep_J_per_m2"] = work_of_separation_J_per_m2(
+                    out["film"].energy_eV, out["substrate"].energy_eV, out["interface"].energy_eV, area)
+            else:
+                bad = [k for k, o in out.items() if not o.converged]
+                result["w_sep_J_per_m2"] = None
+                result["failure_reason"] = (
+                    f"relaxation of {', '.join(bad)} did not reach fmax={self.fmax} eV/Å in "
+                    f"{self.max_steps} steps"
+                )
+        if self.strain_correction:
+            self._strain_correction(film, iface, calc, area, e_film_strained, result)
+
+    def _registry_scan(self, interface: Interface, calc, area: float, result: dict) -> tuple[float, float]:
+        from contactflow.engines.energies import EnergyEvaluator
+
+        atoms = AseAtomsAdaptor.get_atoms(interface)
+        atoms.set_constraint()
+        film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
+        shifts = registry_shifts(self.registry_grid)
+        ev = EnergyEvaluator(self.engine, self.device, self.evaluation, calculator=calc)
+        e_int = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
+        result["evaluation_mode"] = ev.decision
+        e_f, e_s = ev.energies([atoms[film_idx], atoms[sub_idx]])
+        w = [work_of_separation_J_per_m2(e_f, e_s, ei, area) for ei in e_int]
+        i_best = int(np.argmax(w))
+        result.update(
+            registry_grid=self.registry_grid, registry_shifts_frac=[list(s) for s in shifts],
+            registry_w_sep_J_per_m2=w, registry_best_shift_frac=list(shifts[i_best]),
+            registry_w_sep_max_J_per_m2=max(w), registry_w_sep_min_J_per_m2=min(w),
+            registry_spread_J_per_m2=max(w) - min(w),
+        )
+        return shifts[i_best]
+
+    def _strain_correction(self, film: Atoms, iface: Interface, calc, area: float, e_film_strained: float,
+                           result: dict) -> None:
+        free = unstrained_film(film, iface)
+        if free is None:
+            return  # no lattice-match record (e.g. a hand-built interface): nothing to correct against
+        steps = self.max_steps if self.relax else 1
+        out = relax_fixed_cell(free, calc, self.fmax, steps, self.optimizer)
+        if not out.converged:
+            result["failure_reason"] = (result.get("failure_reason") or "") + (
+                f"relaxation of the unstrained film did not reach fmax={self.fmax} eV/Å in {steps} steps")
+            return
+        e_strain = (e_film_strained - out.energy_eV) / area * EV_PER_A2_TO_J_PER_M2
+        result.update(e_film_unstrained_eV=out.energy_eV, film_strain_energy_J_per_m2=e_strain)
+        if result.get("w_sep_J_per_m2") is not None:
+            result["w_sep_strain_corrected_J_per_m2"] = result["w_sep_J_per_m2"] - e_strain
+
+
+#: What :func:`converge_adhesion` can vary.
+CONVERGENCE_PARAMETERS = ("film_layers", "substrate_layers", "layers", "vacuum_A", "area")
+
+
+def recipe_variant(recipe, parameter: str, value):
+    """A copy of ``recipe`` with one convergence parameter set (``area`` is handled by the caller).
+
+    Raises
+    ------
+    RecipeError
+        For an unknown parameter, or a side that has no ``layers`` (amorphous, cluster).
+    """
+    from contactflow.errors import RecipeError
+
+    if parameter == "vacuum_A":
+        return recipe.model_copy(update={"vacuum_A": float(value)})
+    sides = {"film_layers": ("film",), "substrate_layers": ("substrate",), "layers": ("film", "substrate")}
+    if parameter not in sides:
+        raise RecipeError(f"unknown convergence parameter {parameter!r}; valid: {', '.join(CONVERGENCE_PARAMETERS)}")
+    update = {}
+    for side in sides[parameter]:
+        spec = getattr(recipe, side)
+        if "layers" not in type(spec).model_fields:
+            raise RecipeError(f"the {side} side ({type(spec).__name__}) has no 'layers' to converge")
+        update[side] = spec.model_copy(update={"layers": int(value)})
+    return recipe.model_copy(update=update)
+
+
+def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_J_per_m2: float = 0.02,
+                      store_interfaces: bool = True):
+    """Raise a parameter until W_sep changes by less than ``tol_J_per_m2`` between successive values.
+
+    Parameters
+    ----------
+    recipe
+        The :class:`~contactflow.recipes.InterfaceRecipe`.
+    parameter
+        One of :data:`CONVERGENCE_PARAMETERS`; ``area`` steps through the recipe's matches by area
+        (values are candidate ranks 0, 1, 2 …; each match has its own strain, reported per step).
+    values
+        Increasing values to try (layers, vacuum in Å, or candidate ranks).
+    maker
+        The :class:`AdhesionMaker` that computes each step (its documents are stored as usual).
+    tol_J_per_m2
+        Stop at the first value whose W_sep is within this of the previous one (0.02 J/m² default).
+    store_interfaces
+        Store the InterfaceDoc of every built variant (so every AdhesionDoc links to one).
+
+    Returns
+    -------
+    contactflow.schemas.AdhesionConvergenceDoc
+    """
+    from contactflow.errors import RecipeError
+    from contactflow.schemas import AdhesionConvergenceDoc, InterfaceDoc
+
+    values = list(values)
+    if len(values) < 2:
+        raise RecipeError("convergence needs at least two values to compare")
+    steps, converged, prev = [], False, None
+    cands_by_area = None
+    for v in values:
+        if parameter == "area":
+            if cands_by_area is None:
+                big = recipe.model_copy(update={"match": recipe.match.model_copy(
+                    update={"max_candidates": max(int(x) for x in values) + 1})})
+                cands_by_area = big.build()
+            if int(v) >= len(cands_by_area):
+                break
+            rec, cand = recipe, cands_by_area[int(v)]
+        else:
+            rec = recipe_variant(recipe, parameter, v)
+            cand = rec.build()[0]
+        if store_interfaces and maker.store_result:
+            persist(InterfaceDoc.from_candidate(cand, rec.name, rec.recipe_hash))
+        doc = maker.compute(cand.interface, cand.interface_id, rec.name)
+        w = doc.w_sep_J_per_m2
+        steps.append({"value": v, "interface_id": cand.interface_id, "n_atoms": doc.n_atoms,
+                      "area_A2": doc.area_A2, "strain_pct": doc.strain_pct, "w_sep_J_per_m2": w,
+                      "state": doc.state, "doc_key": doc.doc_key})
+        if w is None:
+            break
+        if prev is not None and abs(w - prev) < tol_J_per_m2:
+            converged = True
+            break
+        prev = w
+    last = steps[-1] if steps else {}
+    return AdhesionConvergenceDoc(
+        recipe_name=recipe.name, engine=maker.engine, parameter=parameter, tol_J_per_m2=tol_J_per_m2,
+        steps=steps, converged=converged, converged_value=last.get("value") if converged else None,
+        w_sep_J_per_m2=last.get("w_sep_J_per_m2") if converged else None,
+        failure_reason=None if converged else (
+            f"W_sep did not settle within {tol_J_per_m2} J/m² over {parameter} = {values}"
+            if all(s["w_sep_J_per_m2"] is not None for s in steps) else "a step failed; see its AdhesionDoc"),
+    )
+
+
+@dataclass
+class AdhesionConvergenceMaker(Maker):
+    """Converge W_sep in slab thickness, vacuum or interface area (stops at ΔW_sep < tol).
+
+    Parameters
+    ----------
+    name
+        Job name.
+    parameter
+        One of :data:`CONVERGENCE_PARAMETERS`.
+    values
+        Increasing values to try.
+    tol_J_per_m2
+        Convergence threshold on successive W_sep, J/m².
+    adhesion_kwargs
+        Fields of the :class:`AdhesionMaker` that computes each step (engine, relax …).
+    """
+
+    name: str = "adhesion_convergence"
+    parameter: str = "layers"
+    values: list = field(default_factory=lambda: [1, 2, 3, 4])
+    tol_J_per_m2: float = 0.02
+    adhesion_kwargs: dict = field(default_factory=dict)
+
+    @contactflow_job
+    def make(self, recipe):
+        """Run the convergence series for ``recipe`` (an InterfaceRecipe)."""
+        return converge_adhesion(recipe, self.parameter, self.values, AdhesionMaker(**self.adhesion_kwargs),
+                                 self.tol_J_per_m2)

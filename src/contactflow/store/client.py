@@ -21,6 +21,7 @@ from pymongo.errors import (
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
 from contactflow.schemas import AdhesionDoc, InterfaceDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
+from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -40,6 +41,7 @@ KINDS: dict[str, DocKind] = {
     ),
     "barriers": DocKind("barriers", BarrierDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "label", "state"]),
     "li_adsorption": DocKind("li_adsorption", LiAdsorptionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "label", "state"]),
+    "traction_separation": DocKind("traction_separation", TractionSeparationDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state", "w_sep_J_per_m2"]),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 

@@ -1,0 +1,149 @@
+"""Energies (no forces) of many rigid configurations: separation curves and registry scans.
+
+A separation curve or a registry grid is a set of independent single points that only need the
+energy. The sequential baseline is one ASE calculator call per configuration, which for an MLP also
+runs the backward pass for forces and stress. The paths here, chosen per device:
+
+``batched``
+    CHGNet ``predict_graph(task="e")`` on all graphs at once, DFT-D3 by ``batch_calculate``. Fast on a
+    GPU; on a 2-core CPU CHGNet's batch measured 0.3–0.7× of one-by-one calls, so it is not the CPU
+    default.
+``energy-only``
+    CHGNet ``predict_graph(task="e")`` one graph at a time (no backward pass), DFT-D3 batched (its
+    batch is faster on CPU too). The CPU default; it can only be faster than the baseline since it
+    does a subset of the baseline's work.
+``sequential``
+    The ASE calculator, one configuration at a time (every engine; the only path for MACE, ReaxFF
+    and CP2K).
+
+``mode="auto"`` picks ``batched`` on CUDA and ``sequential`` for engines without a batch path. For
+CHGNet on a CPU it decides on the configurations themselves, wasting nothing: the first
+:data:`PILOT` configurations run ``energy-only``, the next ``batch_size`` run ``batched``, and the rest
+take whichever was faster per configuration. (Which one wins on a CPU depends on the cell size: for a
+4-atom bilayer the batch amortises per-call overhead and wins several-fold, for 60+ atoms it lost.)
+``benchmarks/bench_traction.py`` measures the choice against the sequential baseline.
+"""
+
+import time
+
+from ase import Atoms
+
+from contactflow.engines.calculators import get_calculator, parse_spec, resolve_device
+from contactflow.errors import EngineSpecError
+
+ENERGY_MODES = ("auto", "batched", "energy-only", "sequential")
+#: configurations evaluated one by one before the batched pilot in CPU ``auto`` mode
+PILOT = 2
+
+
+class EnergyEvaluator:
+    """Potential energies of many configurations with one engine.
+
+    Parameters
+    ----------
+    spec
+        Engine spec.
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    mode
+        One of :data:`ENERGY_MODES`.
+    calculator
+        An ASE calculator to reuse for the sequential path (default: built from ``spec``).
+    batch_size
+        Largest number of configurations per batched forward pass.
+
+    Attributes
+    ----------
+    mode
+        The path in use; in CPU ``auto`` mode ``"auto"`` until the pilot has decided.
+    decision
+        How ``auto`` decided (path and pilot timings per configuration), for the result document.
+    """
+
+    def __init__(self, spec: str, device: str = "auto", mode: str = "auto", calculator=None,
+                 batch_size: int = 8):
+        if mode not in ENERGY_MODES:
+            raise EngineSpecError(f"unknown energy evaluation mode {mode!r}; valid: {', '.join(ENERGY_MODES)}")
+        self.parsed = parse_spec(spec)
+        self.device = "cpu" if self.parsed.base in ("reaxff", "cp2k") else resolve_device(device)
+        is_chgnet = self.parsed.base == "chgnet"
+        if mode == "auto" and (self.device == "cuda" or not is_chgnet):
+            mode = "batched" if is_chgnet else "sequential"
+        if mode in ("batched", "energy-only") and not is_chgnet:
+            mode = "sequential"  # no energy-only/batched path for this engine
+        self.mode = mode
+        self.decision = mode if mode != "auto" else None
+        self.batch_size = max(1, int(batch_size))
+        self._calc = calculator
+        self._spec = spec
+
+    @property
+    def calculator(self):
+        """The ASE calculator of the sequential path (built on first use)."""
+        if self._calc is None:
+            self._calc = get_calculator(self._spec, self.device)
+        return self._calc
+
+    def energies(self, images: list[Atoms]) -> list[float]:
+        """Potential energies (eV) of ``images``; constraints are ignored, images are not modified."""
+        if not images:
+            return []
+        if self.mode == "sequential":
+            out = []
+            for a in images:
+                w = a.copy()
+                w.set_constraint()
+                w.calc = self.calculator
+                out.append(float(w.get_potential_energy()))
+            return out
+        if self.mode == "auto":
+            return self._auto(images)
+        return self._chunked(images, batched=self.mode == "batched")
+
+    def _chunked(self, images: list[Atoms], batched: bool) -> list[float]:
+        if not batched:
+            return self._chgnet_energies(images, batched=False)
+        out: list[float] = []
+        for i in range(0, len(images), self.batch_size):
+            out += self._chgnet_energies(images[i : i + self.batch_size], batched=True)
+        return out
+
+    def _auto(self, images: list[Atoms]) -> list[float]:
+        """CPU: pilot both paths on disjoint configurations, keep the faster for the rest."""
+        n_batch = min(self.batch_size, len(images) - PILOT)
+        if n_batch < 2:  # too few configurations to learn anything: the always-safe path
+            return self._chgnet_energies(images, batched=False)
+        t0 = time.perf_counter()
+        out = self._chgnet_energies(images[:PILOT], batched=False)
+        t1 = time.perf_counter()
+        out += self._chgnet_energies(images[PILOT : PILOT + n_batch], batched=True)
+        t2 = time.perf_counter()
+        per_seq, per_batch = (t1 - t0) / PILOT, (t2 - t1) / n_batch
+        self.mode = "batched" if per_batch < per_seq else "energy-only"
+        self.decision = (f"auto:{self.mode} (pilot s/config: energy-only {per_seq:.3g}, "
+                         f"batched {per_batch:.3g})")
+        return out + self._chunked(images[PILOT + n_batch :], batched=self.mode == "batched")
+
+    def _chgnet_energies(self, images: list[Atoms], batched: bool) -> list[float]:
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        from contactflow.engines.calculators import _chgnet_model, _d3_calculator
+
+        model = _chgnet_model(self.device)
+        plain = []
+        for a in images:
+            w = a.copy()
+            w.set_constraint()
+            plain.append(w)
+        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a)) for a in plain]
+        if batched:
+            preds = model.predict_graph(graphs, task="e", batch_size=len(graphs))
+            preds = [preds] if isinstance(preds, dict) else preds  # a batch of one comes back unwrapped
+        else:
+            preds = [model.predict_graph(g, task="e") for g in graphs]
+        energies = [float(p["e"]) * (len(a) if model.is_intensive else 1) for a, p in zip(plain, preds)]
+        if "d3" in self.parsed.modifiers:
+            d3 = _d3_calculator(self.device)
+            res = d3.batch_calculate(plain, properties=["energy"])
+            energies = [e + float(r["energy"]) for e, r in zip(energies, res)]
+        return energies
