@@ -16,9 +16,10 @@ def graphene_slab(a: float = A_GRAPHENE) -> Slab:
                 miller_index=(0, 0, 1), oriented_unit_cell=ouc, shift=0, scale_factor=np.eye(3, dtype=int))
 
 
-def graphene_bilayer(gap_A: float = 3.35, vacuum_A: float = 15.0, stacking: str = "AB") -> Interface:
+def graphene_bilayer(gap_A: float = 3.35, vacuum_A: float = 15.0, stacking: str = "AB",
+                     a: float = A_GRAPHENE) -> Interface:
     """Graphene film on graphene substrate; AB (Bernal, as in graphite) or AA stacking."""
-    iface = Interface.from_slabs(graphene_slab(), graphene_slab(), gap=gap_A, vacuum_over_film=vacuum_A)
+    iface = Interface.from_slabs(graphene_slab(a), graphene_slab(a), gap=gap_A, vacuum_over_film=vacuum_A)
     # from_slabs records but does not apply in_plane_offset; the setter moves the film
     iface.in_plane_offset = (1 / 3, 2 / 3) if stacking == "AB" else (0.0, 0.0)
     return iface
