@@ -3,9 +3,10 @@
 from jobflow import Flow
 
 from contactflow.jobs.adhesion import AdhesionMaker
+from contactflow.jobs.traction import TractionSeparationMaker
 from contactflow.recipes import InterfaceRecipe
 
-TASK_MAKERS = {"adhesion": AdhesionMaker}
+TASK_MAKERS = {"adhesion": AdhesionMaker, "traction_separation": TractionSeparationMaker}
 
 
 def recipe_flow(recipe: InterfaceRecipe, candidates: list, tasks: list[str] | None = None,
