@@ -9,8 +9,10 @@ import sys
 
 from rich.markup import escape
 
-from contactflow.cli import continuum, demo, export, query, report, store, submit  # noqa: F401  (register commands)
+from contactflow.cli import continuum, demo, export, query, recipes, report, store, submit  # noqa: F401  (register commands)
+from contactflow.cli import plot, run  # noqa: F401  (plot traction-separation, run RECIPE --task; after neb)
 from contactflow.cli.common import app, err_console
+from contactflow.cli import neb  # noqa: F401  (plot neb; imported after common)
 from contactflow.errors import ContactflowError
 
 

@@ -3,8 +3,8 @@
 NEB images (and MD replicas, site screens) are independent single points. A universal MLP can evaluate
 them as one batched graph; on a GPU that is several times faster, on a small CPU it can be slower
 (CHGNet's batched predict measured 0.3–0.7× on 2 cores). So the batched path is chosen per device:
-``mode="auto"`` uses the batch on CUDA and, on CPU, times one batched and one sequential evaluation
-of the same structures and keeps whichever was faster (see :class:`BatchChooser`).
+``mode="auto"`` uses the batch on CUDA and, on CPU, times the first evaluation (sequential) and the
+second (batched) per image and keeps whichever was faster (see :class:`BatchChooser`).
 
 Only CHGNet (optionally ``+d3``) has a batched path here; every other engine is evaluated one structure
 at a time through its ordinary ASE calculator.
@@ -154,9 +154,9 @@ def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
 class BatchChooser:
     """Decide once whether to evaluate images batched or one by one.
 
-    ``batched``/``sequential`` are taken as given; ``auto`` picks the batch on CUDA and, on CPU,
-    measures both paths on the first set of images and keeps the faster (both results are valid, so
-    the measurement costs one extra evaluation, not a wrong answer).
+    ``batched``/``sequential`` are taken as given; ``auto`` picks the batch on CUDA and, on CPU, runs
+    the first call sequentially and the second batched, timing both per image, and keeps the faster
+    for every later call (the measurement is made on work that is used, so it costs nothing extra).
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ class BatchChooser:
     mode: str = "auto"
     device: str = "cpu"
     decided: str | None = None
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)  # wall time per image of each path, s
 
     def __post_init__(self):
         if self.mode not in BATCH_MODES:
@@ -186,12 +186,13 @@ class BatchChooser:
         if self.decided is None and self.device == "cuda":
             self.decided = "batched"
         if self.decided is None:
+            # measure on real work: the first call runs sequentially, the second batched (both results
+            # are used), then the faster per-image path is kept; no extra evaluation is spent
+            path = "sequential" if "sequential" not in self.timings_s else "batched"
             t0 = time.perf_counter()
-            seq = evaluator.evaluate(images, batched=False)
-            t1 = time.perf_counter()
-            evaluator.evaluate(images, batched=True)
-            t2 = time.perf_counter()
-            self.timings_s = {"sequential": t1 - t0, "batched": t2 - t1}
-            self.decided = "batched" if t2 - t1 < t1 - t0 else "sequential"
-            return seq
+            res = evaluator.evaluate(images, batched=path == "batched")
+            self.timings_s[path] = (time.perf_counter() - t0) / len(images)
+            if len(self.timings_s) == 2:
+                self.decided = min(self.timings_s, key=self.timings_s.get)
+            return res
         return evaluator.evaluate(images, batched=self.decided == "batched")

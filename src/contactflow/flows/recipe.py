@@ -3,10 +3,12 @@
 from jobflow import Flow
 
 from contactflow.jobs.adhesion import AdhesionMaker
+from contactflow.jobs.li_sites import InterfaceLiAdsorptionMaker
+from contactflow.jobs.neb import InterfaceNEBMaker
 from contactflow.jobs.traction import TractionSeparationMaker
 from contactflow.recipes import InterfaceRecipe
 
-TASK_MAKERS = {"adhesion": AdhesionMaker, "traction_separation": TractionSeparationMaker}
+TASK_MAKERS = {"adhesion": AdhesionMaker, "neb": InterfaceNEBMaker, "li_adsorption": InterfaceLiAdsorptionMaker, "traction_separation": TractionSeparationMaker}
 
 
 def recipe_flow(recipe: InterfaceRecipe, candidates: list, tasks: list[str] | None = None,

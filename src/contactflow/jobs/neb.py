@@ -27,6 +27,7 @@ from contactflow.engines.batch import BATCH_MODES, BatchChooser, ImageEvaluator
 from contactflow.errors import ContactflowError
 from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
 from contactflow.schemas.barrier import BarrierDoc
+from contactflow.structures.li_sites import LiSite
 
 OPTIMIZERS = ("FIRE", "BFGS", "MDMin", "LBFGS")
 
@@ -39,8 +40,8 @@ class NEBInputError(ContactflowError, ValueError):
 # pure helpers
 # --------------------------------------------------------------------------------------------------
 def to_atoms(structure: "Structure | Atoms", fix_bottom_A: float = 0.0) -> Atoms:
-    """ASE Atoms with a ``FixAtoms`` constraint on fully fixed sites (``selective_dynamics`` all False)
-    and, when ``fix_bottom_A`` > 0, on every atom within that height of the lowest atom."""
+    """ASE Atoms with a ``FixAtoms`` constraint on fully fixed sites (``selective_dynamics`` all False or
+    site property ``fixed`` True) and, when ``fix_bottom_A`` > 0, on every atom within that height of the lowest atom."""
     if isinstance(structure, Atoms):
         atoms = structure.copy()
         fixed = set()
@@ -51,8 +52,10 @@ def to_atoms(structure: "Structure | Atoms", fix_bottom_A: float = 0.0) -> Atoms
         plain = structure.copy()
         sd = plain.site_properties.get("selective_dynamics")
         fixed = {i for i, s in enumerate(sd) if s is not None and not any(s)} if sd else set()
-        if sd:
-            plain.remove_site_property("selective_dynamics")
+        # contactflow's interface builder tags its fixed bottom layer with a boolean ``fixed`` property
+        fixed |= {i for i, f in enumerate(plain.site_properties.get("fixed") or []) if f is True}
+        for prop in list(plain.site_properties):
+            plain.remove_site_property(prop)
         atoms = AseAtomsAdaptor.get_atoms(plain)
     atoms.set_constraint()
     if fix_bottom_A > 0:
@@ -505,3 +508,178 @@ def _plain(atoms: Atoms) -> Atoms:
     a = atoms.copy()
     a.set_constraint()
     return a
+
+
+# --------------------------------------------------------------------------------------------------
+# recipe task ``neb``: automatic sites, a hop at the interface and one in the film's bulk
+# --------------------------------------------------------------------------------------------------
+#: Literature barriers recorded next to computed ones (deviation stored, never tuned to).
+REFERENCE_BARRIERS: dict[tuple[str, str], tuple[float, str]] = {
+    ("Si", "bulk"): (0.595, "DFT (GGA) Td-Hex-Td 0.57-0.62 eV: Wan et al., J. Phys.: Condens. Matter 22, "
+                            "415501 (2010); Jung & Han (2012)"),
+    ("LiF/C", "interface"): (0.13, "DFT Li+ migration at the LiF/C interface ~0.13 eV (review of anode contact "
+                                   "interfaces; vs ~0.20 eV on LiF, ~0.25 eV on graphitic C)"),
+}
+
+
+def reference_for(system: str, region: str) -> tuple[float | None, str | None]:
+    """Literature barrier for (system, region), or (None, None)."""
+    return REFERENCE_BARRIERS.get((system, region), (None, None))
+
+
+def film_bulk_of(recipe_name: str | None) -> Structure | None:
+    """The film's bulk crystal from a recipe (None when the recipe is unknown or its film is a builder)."""
+    if not recipe_name:
+        return None
+    from contactflow.errors import ContactflowError as _CE
+    from contactflow.recipes import load_recipe
+    from contactflow.structures import load_bulk
+
+    try:
+        rec = load_recipe(recipe_name)
+    except _CE:
+        return None
+    src = getattr(rec.film, "structure", None)
+    if not isinstance(src, str):
+        return None
+    try:
+        return load_bulk(src)
+    except _CE:
+        return None
+
+
+def supercell_at_least(structure: Structure, min_length_A: float) -> Structure:
+    """Diagonal supercell whose every cell height is ≥ ``min_length_A``."""
+    latt = structure.lattice
+    heights = latt.volume / np.array([np.linalg.norm(np.cross(latt.matrix[(i + 1) % 3], latt.matrix[(i + 2) % 3]))
+                                      for i in range(3)])
+    return structure * tuple(int(np.ceil(min_length_A / h)) for h in heights)
+
+
+@dataclass
+class InterfaceNEBMaker(Maker):
+    """Recipe task ``neb``: Li hop barriers found automatically for an interface.
+
+    ``make(interface, interface_id, recipe_name)`` returns a Flow of two jobs: (1) a hop in the
+    interface gap: voids between film and substrate are found geometrically, pre-ranked by the energy of
+    interface + Li (one batched evaluation), and the Li hops from the lowest-energy void to the
+    lowest-energy other void within ``max_hop_A`` whose straight path keeps ≥ ``min_path_dist_A`` from
+    every atom; (2) for comparison, the shortest symmetric hop between the largest voids of the film's
+    bulk crystal (when the recipe's film is a crystal). Both use :class:`LiMigrationNEBMaker`.
+
+    Parameters
+    ----------
+    name
+        Flow name prefix.
+    engine
+        Engine spec.
+    bulk_hop
+        Also compute the film-bulk hop.
+    max_candidates
+        Largest gap voids that are pre-ranked by energy.
+    max_hop_A
+        Longest hop considered, Å.
+    min_path_dist_A
+        Smallest distance of a candidate straight hop path to any atom, Å.
+    fix_bottom_A
+        Substrate bottom layer held fixed in the interface hop, Å.
+    bulk_min_length_A
+        Smallest cell height of the bulk supercell, Å.
+    neb_kwargs
+        Fields of :class:`LiMigrationNEBMaker` (n_images, fmax, max_steps …).
+    """
+
+    name: str = "neb"
+    engine: str = "chgnet+d3"
+    device: str = "auto"
+    bulk_hop: bool = True
+    max_candidates: int = 24
+    max_hop_A: float = 3.5
+    min_path_dist_A: float = 1.0
+    fix_bottom_A: float = 1.0
+    bulk_min_length_A: float = 8.0
+    neb_kwargs: dict = field(default_factory=dict)
+
+    def neb_maker(self, **over) -> LiMigrationNEBMaker:
+        """The LiMigrationNEBMaker both hops use."""
+        kw = {"engine": self.engine, "device": self.device, **self.neb_kwargs, **over}
+        return LiMigrationNEBMaker(**kw)
+
+    def make(self, interface, interface_id: str, recipe_name: str | None = None):
+        """Flow of the interface hop and (when available) the film-bulk hop."""
+        from jobflow import Flow
+
+        jobs = [self.interface_hop(interface, interface_id, recipe_name)]
+        jobs[0].name = f"neb-interface:{interface_id}"
+        bulk = film_bulk_of(recipe_name) if self.bulk_hop else None
+        if bulk is not None:
+            j = self.film_bulk_hop(bulk, interface_id, recipe_name)
+            j.name = f"neb-bulk:{bulk.composition.reduced_formula}"
+            jobs.append(j)
+        return Flow(jobs, name=f"neb:{interface_id}")
+
+    def pick_interface_hop(self, interface) -> tuple[LiSite, LiSite, dict]:
+        """The two gap voids the interface hop joins, and what the ranking saw."""
+        from contactflow.engines import resolve_device
+        from contactflow.engines.batch import get_evaluator
+        from contactflow.jobs.li_sites import rank_sites_by_energy
+        from contactflow.structures.li_sites import SiteFindingError, find_interface_sites, path_min_distance_A
+
+        sites = find_interface_sites(interface)[: self.max_candidates]
+        ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device),
+                                      BatchChooser("auto", resolve_device(self.device)))
+        a, e_a = ranked[0]
+        latt = interface.lattice
+        for b, e_b in ranked[1:]:
+            hop = latt.get_all_distances(a.frac_coords[None, :], b.frac_coords[None, :])[0, 0]
+            if not 1.0 <= hop <= self.max_hop_A:
+                continue
+            if path_min_distance_A(interface, a.frac_coords, b.frac_coords)[0] < self.min_path_dist_A:
+                continue
+            return a, b, {"n_candidates": len(sites), "e_a_eV": e_a, "e_b_eV": e_b, "hop_A": float(hop)}
+        raise SiteFindingError(
+            f"no second gap void within {self.max_hop_A} Å of the lowest-energy site with a clear path "
+            f"(≥ {self.min_path_dist_A} Å from atoms) among {len(sites)} candidates; raise max_hop_A")
+
+    @contactflow_job
+    def interface_hop(self, interface, interface_id: str, recipe_name: str | None = None) -> BarrierDoc:
+        """NEB of a Li hop between the two chosen voids in the interface gap."""
+        from contactflow.structures.li_sites import insert_li
+
+        a, b, _ = self.pick_interface_hop(interface)
+        system = f"{interface.film.composition.reduced_formula}/{interface.substrate.composition.reduced_formula}"
+        ref, src = reference_for(system, "interface")
+        return self.neb_maker(fix_bottom_A=self.fix_bottom_A).compute(
+            insert_li(interface, a), insert_li(interface, b), label=f"{system} interface", region="interface",
+            mechanism="interstitial", interface_id=interface_id, recipe_name=recipe_name, system=system,
+            reference_barrier_eV=ref, reference_source=src,
+        )
+
+    @contactflow_job
+    def film_bulk_hop(self, bulk: Structure, interface_id: str | None = None, recipe_name: str | None = None) -> BarrierDoc:
+        """NEB of the shortest symmetric hop between the largest interstitial voids of a bulk crystal."""
+        return bulk_li_hop(bulk, self.neb_maker(fix_bottom_A=0.0), self.bulk_min_length_A, self.max_hop_A,
+                           self.min_path_dist_A, interface_id=interface_id, recipe_name=recipe_name)
+
+
+def bulk_li_hop(bulk: Structure, maker: LiMigrationNEBMaker, min_length_A: float = 8.0, max_hop_A: float = 3.5,
+                min_path_dist_A: float = 1.0, interface_id: str | None = None,
+                recipe_name: str | None = None) -> BarrierDoc:
+    """Li interstitial hop between two symmetry-equivalent largest voids of ``bulk`` (supercell ≥
+    ``min_length_A``), computed with ``maker``."""
+    from contactflow.structures.li_sites import SiteFindingError, find_interstitial_sites, hop_pairs, insert_li
+
+    sc = supercell_at_least(bulk, min_length_A)
+    voids = find_interstitial_sites(sc, symmetry_reduce=False)
+    dmax = max(v.min_dist_A for v in voids)
+    largest = [v for v in voids if v.min_dist_A > dmax - 0.05]
+    pairs = hop_pairs(sc, largest, max_hop_A=max_hop_A, min_path_dist_A=min_path_dist_A, equivalent_only=True)
+    if not pairs:
+        raise SiteFindingError(f"no symmetric hop ≤ {max_hop_A} Å between the largest voids of "
+                               f"{bulk.composition.reduced_formula}; raise max_hop_A")
+    a, b, _ = pairs[0]
+    system = bulk.composition.reduced_formula
+    ref, src = reference_for(system, "bulk")
+    return maker.compute(insert_li(sc, a), insert_li(sc, b), label=f"{system} bulk", region="bulk",
+                         mechanism="interstitial", interface_id=interface_id, recipe_name=recipe_name, system=system,
+                         reference_barrier_eV=ref, reference_source=src)

@@ -281,7 +281,7 @@ def find_interface_sites(interface, min_dist_A: float = 1.5, max_dist_A: float =
 def insert_li(structure: Structure, site: LiSite | np.ndarray) -> Structure:
     """A copy of ``structure`` with one Li appended at ``site`` (LiSite or fractional coordinates)."""
     frac = site.frac_coords if isinstance(site, LiSite) else np.asarray(site, dtype=float)
-    out = structure.copy()
+    out = Structure.from_sites(structure)  # a plain Structure even for an Interface/Slab host
     props = {k: ([True, True, True] if k == "selective_dynamics" else None) for k in out.site_properties}
     out.append("Li", frac, properties=props or None)
     return out

@@ -42,7 +42,10 @@ def test_chooser_rules():
     imgs = li_in_si_images()
     ev = get_evaluator("chgnet", "cpu")
     c = BatchChooser("auto", "cpu")
-    c.evaluate(ev, imgs)
+    first = c.evaluate(ev, imgs)
+    assert c.decided is None and set(c.timings_s) == {"sequential"}
+    second = c.evaluate(ev, imgs)
+    assert first[1].energy_eV == pytest.approx(second[1].energy_eV, abs=1e-4)
     assert c.decided in ("batched", "sequential")
     assert set(c.timings_s) == {"batched", "sequential"}
     fast = min(c.timings_s, key=c.timings_s.get)
