@@ -27,6 +27,17 @@ def available_recipes() -> list[str]:
     return sorted(set(_shipped()) | set(_plugins()))
 
 
+def recipe_source(name: str) -> str:
+    """Where a recipe name comes from: ``shipped``, ``plugin:<distribution>`` or ``file``."""
+    if name in _shipped():
+        return "shipped"
+    ep = _plugins().get(name)
+    if ep is not None:
+        dist = getattr(ep, "dist", None)
+        return f"plugin:{dist.name}" if dist is not None else "plugin"
+    return "file"
+
+
 def _from_mapping(data, origin: str) -> InterfaceRecipe:
     if isinstance(data, InterfaceRecipe):
         return data
