@@ -585,8 +585,10 @@ class InterfaceNEBMaker(Maker):
         Substrate bottom layer held fixed in the interface hop, Å.
     bulk_min_length_A
         Smallest cell height of the bulk supercell, Å.
+    n_images, fmax, max_steps, batch
+        Interior images, force criterion (eV/Å), step budget and image evaluation of both NEBs.
     neb_kwargs
-        Fields of :class:`LiMigrationNEBMaker` (n_images, fmax, max_steps …).
+        Further fields of :class:`LiMigrationNEBMaker` (spring_k, optimizer, relax_endpoints …).
     """
 
     name: str = "neb"
@@ -598,11 +600,16 @@ class InterfaceNEBMaker(Maker):
     min_path_dist_A: float = 1.0
     fix_bottom_A: float = 1.0
     bulk_min_length_A: float = 8.0
+    n_images: int = 5
+    fmax: float = 0.05
+    max_steps: int = 300
+    batch: str = "auto"
     neb_kwargs: dict = field(default_factory=dict)
 
     def neb_maker(self, **over) -> LiMigrationNEBMaker:
         """The LiMigrationNEBMaker both hops use."""
-        kw = {"engine": self.engine, "device": self.device, **self.neb_kwargs, **over}
+        kw = {"engine": self.engine, "device": self.device, "n_images": self.n_images, "fmax": self.fmax,
+              "max_steps": self.max_steps, "batch": self.batch, **self.neb_kwargs, **over}
         return LiMigrationNEBMaker(**kw)
 
     def make(self, interface, interface_id: str, recipe_name: str | None = None):
