@@ -23,6 +23,8 @@ from contactflow.store.queries import QueryError, compare_engines, producing_tas
 #: the review's design thresholds (DOMAIN.md): weak vdW contacts below, bonded contacts at or above
 WEAK_BELOW_J_PER_M2 = 0.8
 STRONG_FROM_J_PER_M2 = 1.0
+#: beyond this many recipes the overview ranks them instead of labelling each
+MAX_LABELLED_RECIPES = 30
 
 
 def _mpl():
@@ -99,6 +101,8 @@ def wsep_across_recipes_figure(stats: list[dict], highlight: str | None = None):
     plt = _mpl()
     recipes = sorted({r["recipe_name"] for r in stats})
     engines = sorted({str(r["engine"]) for r in stats})
+    if len(recipes) > MAX_LABELLED_RECIPES:
+        return _ranked_wsep_figure(stats, recipes, engines, highlight)
     fig, ax = plt.subplots(figsize=(max(5.5, 0.9 * len(recipes) + 2), 4))
     ax.axhspan(0, WEAK_BELOW_J_PER_M2, color="C0", alpha=0.08)
     ax.axhline(WEAK_BELOW_J_PER_M2, color="C0", ls="--", lw=1, label="weak (vdW) < 0.8 J/m²")
@@ -121,6 +125,53 @@ def wsep_across_recipes_figure(stats: list[dict], highlight: str | None = None):
     ax.set_title("Work of separation across recipes")
     fig.tight_layout()
     return fig
+
+
+def _recipe_means(stats: list[dict]) -> dict[str, float]:
+    tot: dict[str, list[float]] = {}
+    for r in stats:
+        t = tot.setdefault(r["recipe_name"], [0.0, 0.0])
+        t[0] += r["n"] * r["mean"]
+        t[1] += r["n"]
+    return {k: v[0] / v[1] for k, v in tot.items()}
+
+
+def _ranked_wsep_figure(stats, recipes, engines, highlight):
+    """Many recipes: recipes ranked by their mean W_sep (x = rank), one marker per engine."""
+    plt = _mpl()
+    means = _recipe_means(stats)
+    order = sorted(recipes, key=lambda r: means[r])
+    rank = {r: i for i, r in enumerate(order)}
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.axhspan(0, WEAK_BELOW_J_PER_M2, color="C0", alpha=0.08)
+    ax.axhline(WEAK_BELOW_J_PER_M2, color="C0", ls="--", lw=1, label="weak (vdW) < 0.8 J/m²")
+    ax.axhline(STRONG_FROM_J_PER_M2, color="C3", ls="--", lw=1, label="bonded ≳ 1.0 J/m²")
+    for j, eng in enumerate(engines):
+        rs = [r for r in stats if str(r["engine"]) == eng]
+        ax.plot([rank[r["recipe_name"]] for r in rs], [r["mean"] for r in rs], "os^Dv<>"[j % 7], ms=3,
+                ls="none", alpha=0.7, label=eng)
+    if highlight in rank:
+        ax.axvline(rank[highlight], color="k", lw=0.8)
+        ax.annotate(highlight, (rank[highlight], ax.get_ylim()[1] * 0.95), fontsize=8, ha="left")
+    ax.set_xlabel(f"{len(recipes)} recipes ranked by mean W_sep")
+    ax.set_ylabel("mean W_sep per engine, J/m²")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Work of separation across recipes")
+    fig.tight_layout()
+    return fig
+
+
+def classify_recipes(stats: list[dict]) -> list[dict]:
+    """Per engine: how many recipes fall below 0.8, between, and at or above 1.0 J/m² (mean W_sep)."""
+    out = []
+    for eng in sorted({str(r["engine"]) for r in stats}):
+        ms = [r["mean"] for r in stats if str(r["engine"]) == eng]
+        out.append({"engine": eng, "recipes": len(ms), "results": sum(r["n"] for r in stats if str(r["engine"]) == eng),
+                    "weak": sum(m < WEAK_BELOW_J_PER_M2 for m in ms),
+                    "intermediate": sum(WEAK_BELOW_J_PER_M2 <= m < STRONG_FROM_J_PER_M2 for m in ms),
+                    "bonded": sum(m >= STRONG_FROM_J_PER_M2 for m in ms)})
+    return out
 
 
 def _curve_arrays(doc: dict) -> tuple[np.ndarray, np.ndarray] | None:
@@ -251,8 +302,12 @@ def build_report(store, recipe: str, engine: str | None = None) -> str:
     if stats:
         parts.append("<h3>All recipes against the review's thresholds</h3>")
         parts.append(_png(wsep_across_recipes_figure(stats, highlight=recipe)))
-        parts.append(_table(stats, [("recipe_name", "recipe"), ("engine", "engine"), ("n", "results"),
-                                    ("mean", "mean W_sep J/m²"), ("min", "min"), ("max", "max")]))
+        parts.append(_table(classify_recipes(stats), [
+            ("engine", "engine"), ("recipes", "recipes"), ("results", "results"),
+            ("weak", "mean < 0.8 J/m²"), ("intermediate", "0.8–1.0"), ("bonded", "≥ 1.0 J/m²")]))
+        mine = [r for r in stats if r["recipe_name"] == recipe] if len(stats) > 60 else stats
+        parts.append(_table(mine, [("recipe_name", "recipe"), ("engine", "engine"), ("n", "results"),
+                                   ("mean", "mean W_sep J/m²"), ("min", "min"), ("max", "max")]))
 
     # traction–separation
     parts.append("<h2>Traction–separation and cohesive-zone parameters</h2>")

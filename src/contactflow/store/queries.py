@@ -329,32 +329,53 @@ def parse_clause(clause: str, model: type[BaseModel], kind_label: str = "") -> d
     return {field: {mop: val}}
 
 
-def _merge(filters: list[dict]) -> dict:
-    """AND-combine single-field filters; ranges on one field merge into one operator dict."""
+#: equality on these fields selects few documents: they lead the filter (see :func:`_merge`)
+_SELECTIVE = ("doc_key", "interface_id", "recipe_name", "label", "recipe_hash")
+#: few distinct values: they go last
+_COARSE = ("engine", "system", "region", "relaxed", "state")
+
+
+def _rank(field: str, cond, indexed: tuple[str, ...]) -> tuple:
+    eq = not isinstance(cond, dict) or "$eq" in cond or "$in" in cond
+    if field in _SELECTIVE and eq:
+        return (0, _SELECTIVE.index(field))
+    if field in indexed and field not in _COARSE:
+        return (1, 0)
+    if field in _COARSE:
+        return (3, _COARSE.index(field))
+    return (2, 0)
+
+
+def _merge(filters: list[dict], indexed: tuple[str, ...] = ()) -> dict:
+    """AND-combine single-field filters into one flat filter, most selective field first.
+
+    The embedded server (SecantusDB) picks an index from the *first* field of a filter and does not
+    look inside ``$and``; measured on 20,000 documents, ``{recipe_name, state}`` took 11 ms and
+    ``{state, recipe_name}`` or ``{"$and": [...]}`` 1.5 s. So clauses are merged into one flat
+    document (ranges on one field into one operator dict), ordered identity fields → other indexed
+    fields → the rest → coarse fields (engine, system, state); ``$and`` is used only for clauses that
+    cannot share a key. MongoDB's planner is indifferent to the order, so this costs nothing there.
+    """
     out: dict = {}
     extra: list[dict] = []
     for f in filters:
-        (field, cond), = f.items()
-        if field not in out:
-            out[field] = cond
-        elif isinstance(out[field], dict) and isinstance(cond, dict) and not set(out[field]) & set(cond) \
-                and all(k.startswith("$") for k in (*out[field], *cond)):
-            out[field] = {**out[field], **cond}
-        else:
-            extra.append(f)
+        for field, cond in f.items():
+            if field == "$and":
+                extra.extend(cond)
+            elif field not in out:
+                out[field] = cond
+            elif isinstance(out[field], dict) and isinstance(cond, dict) and not set(out[field]) & set(cond) \
+                    and all(k.startswith("$") for k in (*out[field], *cond)):
+                out[field] = {**out[field], **cond}
+            else:
+                extra.append({field: cond})
+    ordered = dict(sorted(out.items(), key=lambda kv: _rank(kv[0], kv[1], indexed)))
     if extra:
-        return {"$and": [{k: v} for k, v in out.items()] + extra}
-    return out
+        ordered["$and"] = extra
+    return ordered
 
 
-def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel], kind_label: str = "") -> dict:
-    """Parse one or several ``--where`` expressions (ANDed) into a MongoDB filter.
-
-    Raises
-    ------
-    QueryError
-        If a clause is malformed, names an unknown field, or a value does not fit the field's type.
-    """
+def _where_clauses(expr, model: type[BaseModel], kind_label: str = "") -> list[dict]:
     exprs = [expr] if isinstance(expr, str) else list(expr)
     clauses: list[dict] = []
     for e in exprs:
@@ -365,7 +386,18 @@ def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel],
         for part in _split_outside_quotes(e, _AND_RE):
             if part.strip():
                 clauses.append(parse_clause(part, model, kind_label))
-    return _merge(clauses)
+    return clauses
+
+
+def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel], kind_label: str = "") -> dict:
+    """Parse one or several ``--where`` expressions (ANDed) into a MongoDB filter.
+
+    Raises
+    ------
+    QueryError
+        If a clause is malformed, names an unknown field, or a value does not fit the field's type.
+    """
+    return _merge(_where_clauses(expr, model, kind_label))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,12 +442,9 @@ def build_filter(
             raise QueryError("selecting by recipe/system through interfaces needs a store")
         ids = [d["interface_id"] for d in store.find("interfaces", via_interfaces, projection={"interface_id": 1})]
         clauses.append({"interface_id": {"$in": ids}})
-    flt = _merge(clauses) if clauses else {}
     if where:
-        wf = parse_where(where, dk.model, label)
-        if wf:
-            flt = {"$and": [flt, wf]} if flt else wf
-    return flt
+        clauses += _where_clauses(where, dk.model, label)
+    return _merge(clauses, (dk.key, *dk.indexes))
 
 
 def default_sort(kind: str) -> list[tuple[str, int]]:

@@ -128,6 +128,16 @@ def test_where_is_parsed_not_evaluated():
         {"w_sep_J_per_m2": {"$gt": 1.0, "$lte": 2.0}}
 
 
+def test_filters_are_flat_and_lead_with_the_selective_field():
+    """The embedded server uses the index of a filter's first field and none inside $and."""
+    flt = build_filter("adhesion", system="Si/C", engine="chgnet+d3",
+                       where="state == successful and w_sep_J_per_m2 > 1 and recipe_name == si_graphite")
+    assert list(flt) == ["recipe_name", "w_sep_J_per_m2", "engine", "system", "state"]
+    assert "$and" not in build_filter("adhesion", recipe="x", where="w_sep_J_per_m2 > 1 and w_sep_J_per_m2 < 2")
+    # clauses that cannot share a key still combine (and still select correctly, see above)
+    assert build_filter("adhesion", recipe="a", where="recipe_name == b")["$and"] == [{"recipe_name": {"$eq": "b"}}]
+
+
 def test_unknown_kind_and_unregistered_kind():
     with pytest.raises(QueryError, match="valid kinds"):
         resolve_kind("phonons")
