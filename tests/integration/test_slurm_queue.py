@@ -48,15 +48,26 @@ def slurm(tmp_path_factory):
     cluster.stop()
 
 
-def wait_for(pred, timeout_s: float, what: str, slurm=None, every_s: float = 0.5):
+def wait_for(pred, timeout_s: float, what: str, diag=None, every_s: float = 0.5):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         v = pred()
         if v:
             return v
         time.sleep(every_s)
-    extra = f"\nslurmd log:\n{slurm.log_tail('slurmd.log')}" if slurm else ""
-    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}{extra}")
+    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}\n{diag() if diag else ''}")
+
+
+def diagnose(slurm, lp, launch_dir: Path) -> str:
+    """What a timeout needs to be understood: Firework/launch states, the queue, worker output, daemon logs."""
+    fws = [(d["fw_id"], d["state"]) for d in lp.fireworks.find({}, {"fw_id": 1, "state": 1})]
+    las = [(d["launch_id"], d["fw_id"], d["state"], d.get("host")) for d in lp.launches.find({})]
+    q = subprocess.run(["scontrol", "show", "job", "-o"], capture_output=True, text=True).stdout
+    outs = []
+    for f in sorted(launch_dir.glob("block_*/launcher_*/*.out")) + sorted(launch_dir.glob("block_*/launcher_*/*.error")):
+        outs.append(f"--- {f.name}:\n{f.read_text(errors='replace')[-1500:]}")
+    return (f"fireworks {fws}\nlaunches {las}\nscontrol:\n{q[-3000:]}\n" + "\n".join(outs) +
+            f"\nslurmd.log:\n{slurm.log_tail('slurmd.log', 1500)}\nslurmctld.log:\n{slurm.log_tail('slurmctld.log', 1500)}")
 
 
 def slurm_job_state(job_id: str) -> str:
@@ -112,11 +123,12 @@ def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
     lp = get_launchpad(store)
     done = ("COMPLETED", "FIZZLED")
     wait_for(lambda: [d["state"] for d in lp.fireworks.find({})] and
-             all(d["state"] in done for d in lp.fireworks.find({})), 420, "both Fireworks to finish", slurm)
+             all(d["state"] in done for d in lp.fireworks.find({})), 420, "both Fireworks to finish",
+             lambda: diagnose(slurm, lp, launches))
     states = {d["name"]: d["state"] for d in lp.fireworks.find({})}
     assert list(states.values()) == ["COMPLETED", "COMPLETED"], states
     wait_for(lambda: all(slurm_job_state(i) == "COMPLETED" for i in ids), 60,
-             f"SLURM jobs {ids} to be COMPLETED (now {[slurm_job_state(i) for i in ids]})", slurm)
+             f"SLURM jobs {ids} to be COMPLETED", lambda: diagnose(slurm, lp, launches))
 
     docs = store.find("adhesion", {}, sort=[("n_atoms", 1)])
     assert [d["recipe_name"] for d in docs] == ["si_graphite", "si_graphite_l3"]
@@ -131,7 +143,6 @@ def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
         text = s.read_text()
         assert "#SBATCH --nodes=1" in text and "#SBATCH --time=00:10:00" in text and "--gres" not in text
         assert "worker --once --category gpu" in text
-    print("launch runtimes s:", [round(d.get("runtime_secs") or -1, 1) for d in lp.launches.find({})])
     r = run_cli("status", "--project", "slurm-ci")
     assert r.returncode == 0 and r.stdout.count("COMPLETED 1") == 2
 
@@ -144,23 +155,28 @@ def test_killed_worker_is_detected_lost_rerun_and_stored_once(slurm, store, tmp_
     lp = get_launchpad(store)
     (fw,) = lp.fireworks.find({})
     fid = fw["fw_id"]
-    (job_id,) = launch(qa, fworker, tmp_path / "launches", njobs=1)
-    wait_for(lambda: lp.fireworks.find_one({"fw_id": fid})["state"] == "RUNNING", 180, "the job to start", slurm)
+    launches = tmp_path / "launches"
+    (job_id,) = launch(qa, fworker, launches, njobs=1)
+    wait_for(lambda: lp.fireworks.find_one({"fw_id": fid})["state"] == "RUNNING", 180, "the job to start",
+             lambda: diagnose(slurm, lp, launches))
     # kill the worker mid-job (as an OOM kill or a node failure would)
     subprocess.run(["scancel", "--signal=KILL", "--full", job_id], check=True)
-    wait_for(lambda: slurm_job_state(job_id) in ("CANCELLED", "FAILED", "COMPLETED"), 60, "the batch job to end")
+    wait_for(lambda: slurm_job_state(job_id) in ("CANCELLED", "FAILED", "COMPLETED"), 60, "the batch job to end",
+             lambda: diagnose(slurm, lp, launches))
     assert slurm_job_state(job_id) in ("CANCELLED", "FAILED")
     assert store.count("adhesion") == 0, "the kill came after the result was stored: not mid-job"
     assert lp.fireworks.find_one({"fw_id": fid})["state"] == "RUNNING"  # FireWorks has not noticed
 
     time.sleep(1.5)
+    r = run_cli("status", "--project", "fault", "--expire", 1)
+    assert r.returncode == 0 and f"possibly lost: running job(s) [{fid}]" in r.stdout, r.stdout + r.stderr
     r = run_cli("rerun", "--lost", "--expire", 1)
     assert r.returncode == 0 and f"lost runs: 1 job(s) [{fid}]" in r.stdout, r.stdout + r.stderr
     assert lp.fireworks.find_one({"fw_id": fid})["state"] == "READY"
 
-    (job2,) = launch(qa, fworker, tmp_path / "launches", njobs=1)
+    (job2,) = launch(qa, fworker, launches, njobs=1)
     wait_for(lambda: lp.fireworks.find_one({"fw_id": fid})["state"] in ("COMPLETED", "FIZZLED"), 300,
-             "the rerun to finish", slurm)
+             "the rerun to finish", lambda: diagnose(slurm, lp, launches))
     assert lp.fireworks.find_one({"fw_id": fid})["state"] == "COMPLETED"
     (doc,) = store.find("adhesion", {})  # exactly one result for the job
     assert doc["settings"]["fix_bottom_A"] == 1.5 and doc["state"] == "successful"

@@ -54,12 +54,13 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _munge_works() -> bool:
+def _munge_works(socket_path: str | Path) -> bool:
     try:
-        cred = subprocess.run([_which("munge"), "-n"], capture_output=True, timeout=10)
+        cred = subprocess.run([_which("munge"), "-n", f"--socket={socket_path}"], capture_output=True, timeout=10)
         if cred.returncode:
             return False
-        r = subprocess.run([_which("unmunge")], input=cred.stdout, capture_output=True, timeout=10)
+        r = subprocess.run([_which("unmunge"), f"--socket={socket_path}"], input=cred.stdout, capture_output=True,
+                           timeout=10)
         return r.returncode == 0
     except (OSError, subprocess.SubprocessError, TypeError):
         return False
@@ -73,6 +74,13 @@ class SlurmCluster:
         self.partition = partition
         self.conf = self.root / "slurm.conf"
         self.host = socket.gethostname().split(".")[0]
+        # a munged of our own on its own socket: another cluster (a parallel test run, a system
+        # service) can neither be stopped by us nor stop ours. /run/munge, because munged (user munge)
+        # cannot reach into pytest's 0700 temporary directories.
+        tag = f"contactflow-{os.getpid()}-{abs(hash(str(self.root))) % 10**8}"
+        self.munge_socket = MUNGE_SOCKET_DIR / f"{tag}.socket"
+        self.munge_files = [self.munge_socket, MUNGE_SOCKET_DIR / f"{tag}.pid", MUNGE_SOCKET_DIR / f"{tag}.seed",
+                            MUNGE_SOCKET_DIR / f"{tag}.log", MUNGE_SOCKET_DIR / f"{tag}.socket.lock"]
         self.pids: dict[str, int] = {}
         self._procs: dict[str, subprocess.Popen] = {}
 
@@ -104,6 +112,9 @@ class SlurmCluster:
         # a little below the detected memory, else slurmd drains the node ("Low RealMemory")
         fields["RealMemory"] = str(max(256, int(int(fields.get("RealMemory", "1024")) * 0.9)))
         fields["NodeName"] = self.host
+        # loopback address: no dependence on the host name resolving (containers, CI machines)
+        fields = {"NodeName": self.host, "NodeAddr": "127.0.0.1", "NodeHostname": self.host,
+                  **{k: v for k, v in fields.items() if k != "NodeName"}}
         return " ".join(f"{k}={v}" for k, v in fields.items()) + " State=UNKNOWN"
 
     def write_config(self) -> None:
@@ -112,13 +123,14 @@ class SlurmCluster:
         ctld_port, d_port = _free_port(), _free_port()
         text = f"""# single-node SLURM for contactflow's queue tests (generated)
 ClusterName=contactflow-ci
-SlurmctldHost={self.host}
+SlurmctldHost={self.host}(127.0.0.1)
 SlurmctldPort={ctld_port}
 SlurmdPort={d_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
+AuthInfo=socket={self.munge_socket}
 StateSaveLocation={self.root}/state
 SlurmdSpoolDir={self.root}/spool
 SlurmctldPidFile={self.root}/run/slurmctld.pid
@@ -145,8 +157,6 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 
     # ------------------------------------------------------------------ daemons
     def _start_munged(self) -> None:
-        if _munge_works():
-            return  # a munged is already serving the default socket (system service or earlier run)
         if not MUNGE_KEY.exists():
             mk = _which("mungekey") or _which("create-munge-key")
             if mk is None:
@@ -156,17 +166,19 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         munge_pw = pwd.getpwnam("munge")
         os.chown(MUNGE_KEY, munge_pw.pw_uid, munge_pw.pw_gid)
         os.chmod(MUNGE_KEY, 0o400)
-        for d in (MUNGE_SOCKET_DIR, Path("/var/log/munge"), Path("/var/lib/munge")):
-            d.mkdir(parents=True, exist_ok=True)
-            os.chown(d, munge_pw.pw_uid, munge_pw.pw_gid)
+        MUNGE_SOCKET_DIR.mkdir(parents=True, exist_ok=True)
+        os.chown(MUNGE_SOCKET_DIR, munge_pw.pw_uid, munge_pw.pw_gid)
         os.chmod(MUNGE_SOCKET_DIR, 0o755)
+        sock, pid, seed, mlog, _ = self.munge_files
         log = open(self.root / "log" / "munged.log", "ab")
         proc = subprocess.Popen(
-            [_which("munged"), "--foreground", "--force"], user=munge_pw.pw_uid, group=munge_pw.pw_gid,
-            extra_groups=[], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            [_which("munged"), "--foreground", "--force", f"--socket={sock}", f"--pid-file={pid}",
+             f"--seed-file={seed}", f"--log-file={mlog}", f"--key-file={MUNGE_KEY}"],
+            user=munge_pw.pw_uid, group=munge_pw.pw_gid, extra_groups=[], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
         self._procs["munged"] = proc
         self.pids["munged"] = proc.pid
-        self._wait(_munge_works, 20, "munged did not answer (munge -n | unmunge)", "munged.log")
+        self._wait(lambda: _munge_works(sock), 20, "munged did not answer (munge -n | unmunge)", "munged.log")
 
     def _start_daemon(self, name: str) -> None:
         log = open(self.root / "log" / f"{name}-stdout.log", "ab")
@@ -211,7 +223,7 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         self._start_daemon("slurmd")
         self._wait(lambda: self.node_state() in ("idle", "mixed", "allocated"), timeout_s,
                    f"node {self.host} did not become idle (state {self.node_state()!r})", "slurmd.log")
-        (self.root / "pids.json").write_text(json.dumps(self.pids))
+        (self.root / "pids.json").write_text(json.dumps({**self.pids, "munge_files": [str(f) for f in self.munge_files]}))
         return self
 
     def stop(self) -> None:
@@ -240,6 +252,8 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
                     pass
             if proc is not None:
                 proc.wait(timeout=10)
+        for f in self.munge_files:
+            f.unlink(missing_ok=True)
         (self.root / "pids.json").unlink(missing_ok=True)
 
     @classmethod
@@ -249,6 +263,7 @@ PartitionName={self.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         pids = c.root / "pids.json"
         if pids.exists():
             c.pids = json.loads(pids.read_text())
+            c.munge_files = [Path(f) for f in c.pids.pop("munge_files", [])]
         return c
 
 

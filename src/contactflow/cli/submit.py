@@ -140,6 +140,8 @@ def _cats(fw) -> str:
 def status(
     project: str = typer.Option(None, "--project", help="Only workflows of this project."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
+    expire_s: int = typer.Option(4 * 3600, "--expire", min=1,
+                                 help="Report RUNNING jobs silent this long (s) as possibly lost."),
 ):
     """Workflows on the LaunchPad: state, job-state counts, and the last error of each failed job."""
     import json
@@ -168,6 +170,10 @@ def status(
                       str(r["n_jobs"]), " ".join(f"{k} {v}" for k, v in sorted(r["counts"].items())))
     console.print(table)
     console.print("jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
+    _, lost, _ = lp.detect_lostruns(expiration_secs=expire_s)  # read-only without fizzle/rerun
+    if lost:
+        console.print(f"[yellow]possibly lost:[/yellow] running job(s) {sorted(lost)} silent for more than "
+                      f"{expire_s} s; 'contactflow rerun --lost --expire {expire_s}' reruns them")
     failed = [(r["id"], f) for r in rows for f in r["failed"]]
     if failed:
         ft = Table(title="Failed jobs (contactflow rerun ID)")
