@@ -11,7 +11,8 @@ not an option at 100,000.) The queries users type (``--recipe``, ``--recipe --en
 filters ``contactflow.store.queries.build_filter`` makes, through raw pymongo on both collections
 and through ``contactflow.store.queries.query`` (the layer users call) on the indexed one. Latency
 is the median of the repeats. Last, ``contactflow report RECIPE`` is built on the
-100,000-document store.
+100,000-document store with each ``--overview`` scope (auto = same system above 20,000 documents;
+all = every recipe, a full scan; none).
 
 Run: ``.venv/bin/python benchmarks/bench_query.py [--n 100000] [--repeats 5]``. Prints the ratio
 (no indexes / indexes) per query and appends a JSON row to ``benchmarks/results/bench_query.json``.
@@ -122,13 +123,16 @@ def main() -> None:
 
         from contactflow.continuum.report import build_report
 
-        ts = []
-        for _ in range(3):
-            t = time.perf_counter()
-            html = build_report(store, "recipe_017")
-            ts.append(time.perf_counter() - t)
-        t_report = statistics.median(ts)
-        print(f"\nreport recipe_017 on {args.n} documents: {t_report:.2f} s ({len(html) / 1024:.0f} KiB)")
+        t_report = {}
+        for scope, reps in (("auto", 3), ("none", 3), ("all", 1)):
+            ts = []
+            for _ in range(reps):
+                t = time.perf_counter()
+                html = build_report(store, "recipe_017", overview=scope)
+                ts.append(time.perf_counter() - t)
+            t_report[scope] = statistics.median(ts)
+            print(f"report recipe_017 on {args.n} documents, overview={scope}: {t_report[scope]:.2f} s "
+                  f"({len(html) / 1024:.0f} KiB)")
         store.close()
     finally:
         embedded.stop_server(home)

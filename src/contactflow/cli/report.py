@@ -15,6 +15,8 @@ def report(
     recipe: str = typer.Argument(..., help="Recipe name."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
     engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
+    overview: str = typer.Option("auto", "--overview", help="W_sep across recipes: all, system (same system "
+                                 "only), none, or auto (all up to 20,000 adhesion documents, else system)."),
 ):
     """HTML report: W_sep vs the review's thresholds, traction–separation fits, NEB profiles, engines
     compared, delamination prediction, failures (plots embedded as PNG)."""
@@ -23,7 +25,7 @@ def report(
 
     t0 = time.perf_counter()
     with open_store() as store:
-        text = build_report(store, recipe, engine=engine)
+        text = build_report(store, recipe, engine=engine, overview=overview)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     err_console.print(f"wrote {out} ({len(text) / 1024:.0f} KiB, {time.perf_counter() - t0:.1f} s)")
