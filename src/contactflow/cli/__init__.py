@@ -13,6 +13,7 @@ from contactflow.cli import continuum, demo, export, query, recipes, report, sto
 from contactflow.cli import plot, run  # noqa: F401  (plot traction-separation, run RECIPE --task; after neb)
 from contactflow.cli.common import app, err_console
 from contactflow.cli import neb  # noqa: F401  (plot neb; imported after common)
+from contactflow.cli import md  # noqa: F401  (plot pull-off, MD query columns; after neb)
 from contactflow.errors import ContactflowError
 
 

@@ -3,12 +3,18 @@
 from jobflow import Flow
 
 from contactflow.jobs.adhesion import AdhesionMaker
+from contactflow.jobs.descriptors import DescriptorMaker
+from contactflow.jobs.diffusion import DiffusionMaker
 from contactflow.jobs.li_sites import InterfaceLiAdsorptionMaker
+from contactflow.jobs.lithiation import LithiationMaker
 from contactflow.jobs.neb import InterfaceNEBMaker
+from contactflow.jobs.pull_off import PullOffMaker
 from contactflow.jobs.traction import TractionSeparationMaker
 from contactflow.recipes import InterfaceRecipe
 
-TASK_MAKERS = {"adhesion": AdhesionMaker, "neb": InterfaceNEBMaker, "li_adsorption": InterfaceLiAdsorptionMaker, "traction_separation": TractionSeparationMaker}
+TASK_MAKERS = {"adhesion": AdhesionMaker, "neb": InterfaceNEBMaker, "li_adsorption": InterfaceLiAdsorptionMaker, "traction_separation": TractionSeparationMaker,
+               "pull_off": PullOffMaker, "lithiation": LithiationMaker, "diffusion": DiffusionMaker,
+               "descriptors": DescriptorMaker}
 
 
 def recipe_flow(recipe: InterfaceRecipe, candidates: list, tasks: list[str] | None = None,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from contactflow.engines import parse_spec
 from contactflow.recipes.specs import Side, SlabSpec, kind_of  # noqa: F401  (SlabSpec re-exported)
 
-KNOWN_TASKS = ("adhesion", "neb", "li_adsorption", "traction_separation",)
+KNOWN_TASKS = ("adhesion", "neb", "li_adsorption", "traction_separation", "pull_off", "lithiation", "diffusion", "descriptors",)
 
 
 class MatchSpec(BaseModel):

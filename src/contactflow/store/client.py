@@ -22,6 +22,7 @@ from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableEr
 from contactflow.schemas import AdhesionDoc, InterfaceDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.schemas.traction import TractionSeparationDoc
+from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -42,6 +43,11 @@ KINDS: dict[str, DocKind] = {
     "barriers": DocKind("barriers", BarrierDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "label", "state"]),
     "li_adsorption": DocKind("li_adsorption", LiAdsorptionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "label", "state"]),
     "traction_separation": DocKind("traction_separation", TractionSeparationDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state", "w_sep_J_per_m2"]),
+    "md": DocKind("md", MDDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "task", "state", "temperature_K"]),
+    "pull_off": DocKind("pull_off", PullOffDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state"]),
+    "lithiation": DocKind("lithiation", LithiationDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state"]),
+    "diffusion": DocKind("diffusion", DiffusionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "species", "state"]),
+    "descriptors": DocKind("descriptors", DescriptorDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "source"]),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 
