@@ -36,6 +36,13 @@ TITLES = {"interfaces": "Built interfaces", "traction-separation": "Cohesive-zon
           "barriers": "Li migration barriers (NEB)", "md": "Molecular-dynamics runs",
           "descriptors": "Interface descriptors"}
 COLUMNS = {
+    "traction-separation": [("recipe_name", "recipe"), ("system", "system"), ("interface_id", "interface"),
+                            ("engine", "engine"), ("state", "state"), ("w_sep_J_per_m2", "W_sep J/m²"),
+                            ("sigma_max_GPa", "σ_max GPa"), ("delta_c_A", "δ_c Å"), ("uber_length_A", "ℓ Å"),
+                            ("fit_r2", "fit R²"), ("strain_pct", "strain %")],
+    "md": [("recipe_name", "recipe"), ("system", "system"), ("task", "task"), ("engine", "engine"),
+           ("state", "state"), ("ensemble", "ensemble"), ("temperature_K", "T K"), ("strain_pct", "strain %"),
+           ("n_atoms", "atoms"), ("simulated_time_ps", "ps"), ("diffusivity_m2_per_s", "D m²/s")],
     "barriers": [("recipe_name", "recipe"), ("system", "system"), ("label", "hop"), ("region", "region"),
                  ("engine", "engine"), ("state", "state"), ("barrier_forward_eV", "E_a fwd eV"),
                  ("barrier_reverse_eV", "E_a rev eV"), ("delta_E_eV", "ΔE eV"), ("hop_distance_A", "hop Å"),
