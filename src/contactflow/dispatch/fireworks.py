@@ -304,7 +304,7 @@ def run_worker(lp: LaunchPad, fworker: FWorker, once: bool = False, launch_dir: 
     """
     from fireworks.core.rocket_launcher import launch_rocket, rapidfire
 
-    started = datetime.now(timezone.utc)
+    before = lp.launches.count_documents({"fworker.name": fworker.name})
     launch_dir = os.path.abspath(launch_dir)
     os.makedirs(launch_dir, exist_ok=True)
     cwd = os.getcwd()
@@ -316,8 +316,7 @@ def run_worker(lp: LaunchPad, fworker: FWorker, once: bool = False, launch_dir: 
                   timeout=timeout_s)
     finally:
         os.chdir(cwd)
-    return lp.launches.count_documents({"fworker.name": fworker.name, "time_start": {"$gte": started}}) \
-        or lp.launches.count_documents({"fworker.name": fworker.name})
+    return lp.launches.count_documents({"fworker.name": fworker.name}) - before
 
 
 # ------------------------------------------------------------------------------------------ status
