@@ -138,6 +138,7 @@ def test_cli_bad_input_submits_nothing(store, tmp_path):
     assert "fireworks" not in store.db.list_collection_names() or store.db["fireworks"].count_documents({}) == 0
 
 
+@pytest.mark.slow
 def test_queue_init_keeps_password_out_of_files(store_server, store, tmp_path):
     user, pw = f"u{uuid.uuid4().hex[:8]}", "s3cret-Pw-" + uuid.uuid4().hex[:6]
     with pymongo.MongoClient(store_server.uri) as c:
