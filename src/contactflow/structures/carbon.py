@@ -103,8 +103,10 @@ def _check_sheet(sheet: Structure, what: str) -> None:
 def plan_groups(n_carbon: int, o_to_c: float, groups, weights=None, tol: float = O_TO_C_TOL) -> dict[str, int]:
     """How many of each group give the O/C ratio closest to ``o_to_c`` on ``n_carbon`` sheet carbons.
 
-    Carboxyl adds one C per group, so the ratio is n_O / (n_carbon + n_carboxyl). Groups are split as
-    evenly as ``weights`` allow (largest remainder); the smallest total closest to the target wins.
+    Carboxyl adds one C per group, so the ratio is n_O / (n_carbon + n_carboxyl). For each total number
+    of groups the split follows ``weights`` (largest remainder), or trades one group for another when
+    that lands closer to the target (small sheets); the closest ratio wins, then the split closest to
+    the weights, then the fewest groups.
 
     Raises
     ------
@@ -122,20 +124,29 @@ def plan_groups(n_carbon: int, o_to_c: float, groups, weights=None, tol: float =
     if np.any(w < 0) or w.sum() <= 0:
         raise RecipeError(f"group_weights: must be non-negative with a positive sum, got {weights}")
     w = w / w.sum()
-    best, best_err = {g: 0 for g in groups}, abs(o_to_c)
+    import itertools
+
+    best, best_key = {g: 0 for g in groups}, (abs(o_to_c), 0.0)
+    deltas = [d for d in itertools.product((-1, 0, 1), repeat=len(groups)) if sum(d) == 0]
     for total in range(1, n_carbon + 1):
         raw = w * total
-        counts = np.floor(raw).astype(int)
-        for i in np.argsort(-(raw - counts), kind="stable")[: total - counts.sum()]:
-            counts[i] += 1
-        plan = dict(zip(groups, (int(c) for c in counts)))
-        n_o = sum(GROUPS[g]["O"] * k for g, k in plan.items())
-        n_c = n_carbon + sum(GROUPS[g]["C"] * k for g, k in plan.items())
-        err = abs(n_o / n_c - o_to_c)
-        if err < best_err - 1e-12:
-            best, best_err = plan, err
-        if n_o / n_c > o_to_c + 2 * tol:
+        base = np.floor(raw).astype(int)
+        for i in np.argsort(-(raw - base), kind="stable")[: total - base.sum()]:
+            base[i] += 1
+        # the proportional split, or one group traded for another when that gets closer to the target
+        for d in deltas:
+            counts = base + np.array(d)
+            if np.any(counts < 0):
+                continue
+            plan = dict(zip(groups, (int(c) for c in counts)))
+            n_o = sum(GROUPS[g]["O"] * k for g, k in plan.items())
+            n_c = n_carbon + sum(GROUPS[g]["C"] * k for g, k in plan.items())
+            key = (round(abs(n_o / n_c - o_to_c), 12), float(np.abs(counts - raw).sum()))
+            if key < best_key:
+                best, best_key = plan, key
+        if sum(GROUPS[g]["O"] * k for g, k in zip(groups, base)) / n_carbon > o_to_c + 2 * tol:
             break
+    best_err = best_key[0]
     if best_err > tol:
         raise RecipeError(
             f"o_to_c: {o_to_c} cannot be reached within ±{tol} with groups {groups} on a sheet of {n_carbon} "
