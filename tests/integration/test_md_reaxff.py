@@ -168,3 +168,27 @@ def test_reaxff_pull_off_graphite(store, tmp_path):
     assert out.stat().st_size > 5000
     r = CliRunner().invoke(app, ["query", "md", "--where", "task==pull_off"])
     assert r.exit_code == 0 and "pull_off" in r.stdout
+
+
+def test_fe3o4_rgo_recipe_short_reaxff_pull_off(store, tmp_path, monkeypatch):
+    """The fe3o4_rgo recipe through ``contactflow run``: a short ReaxFF pull-off (188 atoms, 100 relaxation
+    steps, 25 fs equilibration, 1 Å of opening at 10 Å/ps). A smoke run of the whole path, stored and
+    queryable; the as-built cell is still relaxing in so short a run, so no physics is asserted here
+    (the graphite test above does that)."""
+    from contactflow.cli.common import app
+
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "fe3o4_rgo", "--task", "pull_off", "--engine", "reaxff:Fe_O_C_H",
+            "--set", "pull_off.relax_steps=100", "--set", "pull_off.equilibrate_steps=100",
+            "--set", "pull_off.pull_velocity_A_per_ps=10", "--set", "pull_off.max_opening_A=1.0",
+            "--set", "pull_off.compare_static=false"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.stdout + str(r.exception)
+    (doc,) = store.find("pull_off", {"recipe_name": "fe3o4_rgo"})
+    assert doc["state"] == "successful" and doc["engine"] == "reaxff:Fe_O_C_H" and doc["n_atoms"] == 188
+    d, s = np.asarray(doc["opening_A"]), np.asarray(doc["traction_GPa"])
+    assert d[-1] == pytest.approx(1.0, abs=0.1) and doc["peak_traction_GPa"] > 0
+    assert doc["fracture_energy_J_per_m2"] == pytest.approx(np.trapezoid(s, d) * 0.1, rel=1e-9)
+    assert store.get("md", doc["md_doc_key"])["backend"] == "lammps"
+    r = CliRunner().invoke(app, ["query", "pull-off", "--recipe", "fe3o4_rgo", "--format", "csv"])
+    assert r.exit_code == 0 and doc["doc_key"] in r.stdout

@@ -6,11 +6,17 @@ bucket ``trajectories`` (see :mod:`contactflow.jobs.md`), referenced by ``trajec
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from contactflow.schemas.provenance import Provenance
 
 State = Literal["successful", "failed"]
+
+
+def _structure_dict(v):
+    """Keep structures as plain dicts: jobflow/monty decode a stored ``Structure.as_dict()`` back into a
+    ``Structure`` when a job output is read, so accept either."""
+    return v.as_dict() if hasattr(v, "as_dict") else v
 
 
 class MDDoc(BaseModel):
@@ -57,6 +63,8 @@ class MDDoc(BaseModel):
         default_factory=dict, description="sampled time_ps, temperature_K, potential_eV, kinetic_eV, total_eV")
     final_structure: dict | None = Field(None, description="pymatgen Structure.as_dict() of the last frame")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")
+
+    _structure = field_validator("final_structure", mode="before")(_structure_dict)
 
 
 class PullOffDoc(BaseModel):
@@ -121,6 +129,8 @@ class LithiationDoc(BaseModel):
     integrity_lost_at_n_li: int | None = Field(None, description="first Li count at which the contact was no longer intact")
     final_structure: dict | None = Field(None, description="pymatgen Structure.as_dict() after the last step")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")
+
+    _structure = field_validator("final_structure", mode="before")(_structure_dict)
 
 
 class DiffusionPoint(BaseModel):
