@@ -56,7 +56,8 @@ class SlabSpec(BaseModel):
     structure: str = Field(..., description="shipped bulk name (e.g. 'Si') or path to a CIF/POSCAR")
     miller: tuple[int, int, int] = Field(..., description="Miller indices of the contact plane")
     layers: int = Field(2, ge=1, le=20, description="slab thickness in slab-generator layers (hkl planes)")
-    thickness_A: float | None = Field(None, gt=0, le=60, description="minimum slab thickness, Å (overrides layers)")
+    thickness_A: float | None = Field(None, gt=0, le=60, description="minimum slab thickness, Å (overrides layers): whole repeat units are stacked until "
+                    "their heights add up to at least this")
     termination: int | None = Field(None, ge=1, description="1-based termination index; omitted: all terminations")
     passivation: Literal["OH"] | None = Field(None, description="'OH': hydroxylate the oxide surfaces")
     passivation_side: Literal["contact", "both"] = Field("both", description="which surfaces get passivated")

@@ -2,6 +2,7 @@
 
 import textwrap
 
+import numpy as np
 import pytest
 
 from contactflow.errors import RecipeError
@@ -118,3 +119,18 @@ def test_recipe_hash_tracks_building_parameters_only():
     data = base.model_dump()
     data["substrate"]["seed"] = 99
     assert InterfaceRecipe.model_validate(data).recipe_hash != base.recipe_hash
+
+
+def test_thickness_in_angstrom_and_chosen_termination():
+    r = InterfaceRecipe.model_validate({
+        "name": "t", "film": {"structure": "Si", "miller": [1, 1, 1], "thickness_A": 12.0, "termination": 2},
+        "substrate": {"builder": "graphene"}, "match": {"max_candidates": 1}})
+    cands = r.build()
+    assert {c.termination[0].split("_")[0] for c in cands} == {"2"}
+    film = cands[0].interface.film
+    z = film.cart_coords[:, 2]
+    # whole bilayers (d111 = 3.135 Å) are stacked until their repeat heights reach 12 Å: ceil(12/3.135) = 4
+    d111 = 5.431 / np.sqrt(3)
+    assert len(np.unique(np.round(z, 1))) == 2 * int(np.ceil(12.0 / d111))
+    assert np.ptp(z) + d111 >= 12.0
+    assert cands[0].interface.substrate.composition.reduced_formula == "C"
