@@ -214,7 +214,7 @@ def load_laws(store, recipe: str, engine: str | None = None, interface_id: str |
     if not docs:
         n_failed = len(query(store, "traction-separation", recipe=recipe, engine=engine,
                              where="state == failed"))
-        n_ad = store.count("adhesion", {"recipe_name": recipe})
+        n_ad = store.count("adhesion", {"recipe_name": recipe, **({"engine": engine} if engine else {})})
         extra = []
         if n_failed:
             extra.append(f"{n_failed} failed traction–separation run(s) are stored (see "
@@ -224,7 +224,8 @@ def load_laws(store, recipe: str, engine: str | None = None, interface_id: str |
                          "(σ_max and δ_c come from the traction–separation curve)")
         raise ExportError(
             f"no successful traction–separation result for {crit} in the store; run the recipe's "
-            f"'{task}' task (add '{task}' to its tasks and submit it)" + ("; " + "; ".join(extra) if extra else "")
+            f"'{task}' task, e.g. 'contactflow run {recipe} --task {task}" + (f" --engine {engine}" if engine else "")
+            + "' (or add it to the recipe's tasks and submit it)" + ("; " + "; ".join(extra) if extra else "")
         )
     return [CohesiveLaw.from_doc(d) for d in docs]
 
