@@ -8,6 +8,9 @@
    per-pair ratios (target ≥ 0.95).
 2. MLP: CHGNet Langevin MD of 16 Li atoms, contactflow's ASE backend vs ASE's ``Langevin`` with the same
    calculator called directly (ratio printed).
+3. MLP replicas: ``--replicas`` Li systems advanced in lockstep (:func:`contactflow.jobs.md_replicas.run_replicas`),
+   forces batched in one CHGNet call per step vs one call per replica (ratio printed; batching pays on a
+   GPU, on a small CPU it may not).
 
 Run: ``.venv/bin/python benchmarks/bench_md.py [--steps 400] [--reps 3] [--cells 3]``. Appends a JSON row
 to ``benchmarks/results/bench_md.json``.
@@ -100,6 +103,21 @@ def mlp_pair(steps: int) -> tuple[float, float]:
     return run.wall_s, time.perf_counter() - t0
 
 
+def replica_pair(n_rep: int, steps: int, device: str) -> tuple[float, float]:
+    """(sequential, batched) wall seconds of ``n_rep`` 16-Li replicas in lockstep."""
+    from ase.build import bulk
+
+    from contactflow.jobs.md_replicas import run_replicas
+
+    li = bulk("Li", "bcc", 3.44, cubic=True).repeat((2, 2, 2))
+    out = []
+    for mode in ("sequential", "batched"):
+        t0 = time.perf_counter()
+        run_replicas([li] * n_rep, "chgnet", [600.0] * n_rep, steps, timestep_fs=2.0, batch=mode, device=device)
+        out.append(time.perf_counter() - t0)
+    return out[0], out[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=400)
@@ -107,6 +125,8 @@ def main() -> None:
     ap.add_argument("--cells", type=int, default=3)
     ap.add_argument("--mlp-steps", type=int, default=60)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for the MLP part")
+    ap.add_argument("--replicas", type=int, default=4)
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     args = ap.parse_args()
     import torch
 
@@ -117,6 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         bare_lammps(atoms, 20, tmp)  # warm-up (library load)
+        contactflow_reaxff(atoms, 20, tmp)  # warm-up (imports)
         for rep in range(args.reps):
             order = ("bare", "cf") if rep % 2 == 0 else ("cf", "bare")
             t = {}
@@ -134,11 +155,17 @@ def main() -> None:
     mlp_ratio = bare_mlp / cf_mlp
     print(f"MLP (CHGNet, 16 Li, {args.mlp_steps} steps): contactflow {16 * args.mlp_steps / cf_mlp:,.1f} "
           f"atom·steps/s, bare ASE Langevin {16 * args.mlp_steps / bare_mlp:,.1f}; ratio {mlp_ratio:.3f}")
+    t_seq, t_bat = replica_pair(args.replicas, args.mlp_steps, args.device)
+    rep_ratio = t_seq / t_bat
+    print(f"MLP replicas ({args.replicas} × 16 Li, {args.mlp_steps} steps): sequential "
+          f"{args.replicas * 16 * args.mlp_steps / t_seq:,.1f} atom·steps/s, batched "
+          f"{args.replicas * 16 * args.mlp_steps / t_bat:,.1f}; batched/sequential throughput {rep_ratio:.3f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     row = {"when": datetime.now(timezone.utc).isoformat(), "host": platform.node(), "n_atoms": n,
            "steps": args.steps, "reaxff_ratio": ratio, "reaxff_ratios": ratios,
            "bare_atom_steps_per_s": statistics.median(bare_rates), "cf_atom_steps_per_s": statistics.median(cf_rates),
-           "mlp_ratio": mlp_ratio, "target": TARGET}
+           "mlp_ratio": mlp_ratio, "replicas": args.replicas, "replica_batched_over_sequential": rep_ratio,
+           "target": TARGET}
     with open(RESULTS, "a") as fh:
         fh.write(json.dumps(row) + "\n")
 
