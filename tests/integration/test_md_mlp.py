@@ -94,6 +94,8 @@ def test_si_graphite_lithiation_through_the_recipe_runner(store):
     # descriptors of the lithiated interface straight from the store
     from contactflow.jobs.descriptors import describe_stored
 
+    again = describe_stored(store, "interfaces", d["interface_id"])  # sides from the stored interface labels
+    assert again.n_cross_bonds == 0 and again.contact_area_fraction == pytest.approx(built["contact_area_fraction"])
     desc = describe_stored(store, "lithiation", d["doc_key"])
     assert desc.source == "lithiation_final" and desc.n_atoms == d["n_atoms_initial"] + 1
     assert desc.contact_area_fraction > 0.5
