@@ -121,12 +121,15 @@ class LiAdsorptionMaker(Maker):
 
     @contactflow_job
     def make(self, host: Structure, label: str = "host", region: str = "bulk", interface_id: str | None = None,
-             recipe_name: str | None = None) -> LiAdsorptionDoc:
+             recipe_name: str | None = None, reference_binding_energy_eV: float | None = None,
+             reference_source: str | None = None) -> LiAdsorptionDoc:
         """Binding energies of Li at the ranked sites of ``host`` (a Structure or pymatgen Interface)."""
-        return self.compute(host, label, region, interface_id, recipe_name)
+        return self.compute(host, label, region, interface_id, recipe_name, reference_binding_energy_eV,
+                            reference_source)
 
     def compute(self, host: Structure, label: str = "host", region: str = "bulk", interface_id: str | None = None,
-                recipe_name: str | None = None) -> LiAdsorptionDoc:
+                recipe_name: str | None = None, reference_binding_energy_eV: float | None = None,
+                reference_source: str | None = None) -> LiAdsorptionDoc:
         """The calculation behind :meth:`make`."""
         from contactflow.engines import engine_info, get_calculator, resolve_device
         from contactflow.engines.batch import BatchChooser, get_evaluator
@@ -146,7 +149,8 @@ class LiAdsorptionMaker(Maker):
                           "formula": host.composition.formula, "region": region}),
             interface_id=interface_id, recipe_name=recipe_name, system=host.composition.reduced_formula, label=label,
             region=region, engine=info.spec, settings=settings, li_reference=ref_text, n_atoms_host=len(host),
-            fmax_eV_per_A=self.fmax,
+            fmax_eV_per_A=self.fmax, reference_binding_energy_eV=reference_binding_energy_eV,
+            reference_source=reference_source,
         )
         with timed() as timer:
             calc = get_calculator(self.engine, self.device)
@@ -184,6 +188,8 @@ class LiAdsorptionMaker(Maker):
                 result["e_host_eV"] = rh.energy_eV
                 best = out[0]
                 result.update(best_binding_energy_eV=best.binding_energy_eV, best_site=best.label)
+                if reference_binding_energy_eV is not None and best.binding_energy_eV is not None:
+                    result["deviation_from_reference_eV"] = best.binding_energy_eV - reference_binding_energy_eV
         state = "failed" if result.get("failure_reason") else "successful"
         doc = LiAdsorptionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
         if self.store_result:

@@ -151,6 +151,14 @@ def path_min_distance(initial: Atoms, final: Atoms, moving_index: int, n_points:
     return best, where
 
 
+def far_from_path(initial: Atoms, final: Atoms, moving_index: int, radius_A: float) -> list[int]:
+    """Atoms farther than ``radius_A`` (minimum image) from the moving atom in both endpoints."""
+    idx = list(range(len(initial)))
+    d0 = initial.get_distances(moving_index, idx, mic=True)
+    d1 = final.get_distances(moving_index, idx, mic=True)
+    return [i for i in idx if i != moving_index and d0[i] > radius_A and d1[i] > radius_A]
+
+
 def band_min_approach(images: list[Atoms], moving_index: int) -> float:
     """Closest distance of the moving atom to any other atom over all images, Å."""
     others = [i for i in range(len(images[0])) if i != moving_index]
@@ -362,6 +370,9 @@ class LiMigrationNEBMaker(Maker):
         measured on the first step), ``batched`` or ``sequential``.
     min_path_dist_A
         Smallest allowed distance of the straight Li path to another atom, Å.
+    relax_radius_A
+        When set, only atoms within this distance of the Li's initial or final position move (endpoints
+        and band); the far field is frozen. For large interface cells: fewer soft modes, fewer steps.
     store_result
         Upsert the :class:`BarrierDoc` into the contactflow store.
     optimizer_kwargs
@@ -383,6 +394,7 @@ class LiMigrationNEBMaker(Maker):
     optimizer: str = "FIRE"
     batch: str = "auto"
     min_path_dist_A: float = 0.5
+    relax_radius_A: float | None = None
     store_result: bool = True
     optimizer_kwargs: dict = field(default_factory=dict)
 
@@ -428,12 +440,17 @@ class LiMigrationNEBMaker(Maker):
         a1 = to_atoms(final, 0.0)
         a1.set_constraint([c.copy() for c in a0.constraints])
         mi = validate_endpoints(a0, a1, moving_index, self.min_path_dist_A)
+        if self.relax_radius_A is not None:
+            far = far_from_path(a0, a1, mi, self.relax_radius_A)
+            keep = sorted(set(fixed_indices(a0)) | set(far))
+            for a in (a0, a1):
+                a.set_constraint(FixAtoms(indices=keep) if keep else None)
         info = engine_info(self.engine, self.device)
         settings = {
             "n_images": self.n_images, "fmax": self.fmax, "max_steps": self.max_steps,
             "relax_endpoints": self.relax_endpoints, "endpoint_max_steps": self.endpoint_max_steps,
             "fix_bottom_A": self.fix_bottom_A, "interpolation": self.interpolation, "climb": self.climb,
-            "spring_k": self.spring_k, "optimizer": self.optimizer,
+            "spring_k": self.spring_k, "optimizer": self.optimizer, "relax_radius_A": self.relax_radius_A,
         }
         key = barrier_key({
             "interface_id": interface_id, "label": label, "engine": info.spec, "settings": settings,
@@ -583,6 +600,8 @@ class InterfaceNEBMaker(Maker):
         Smallest distance of a candidate straight hop path to any atom, Å.
     fix_bottom_A
         Substrate bottom layer held fixed in the interface hop, Å.
+    relax_radius_A
+        Interface hop only: atoms farther than this from the Li endpoints are frozen (None: all move), Å.
     bulk_min_length_A
         Smallest cell height of the bulk supercell, Å.
     n_images, fmax, max_steps, batch
@@ -599,6 +618,7 @@ class InterfaceNEBMaker(Maker):
     max_hop_A: float = 3.5
     min_path_dist_A: float = 1.0
     fix_bottom_A: float = 1.0
+    relax_radius_A: float | None = 6.0
     bulk_min_length_A: float = 8.0
     n_images: int = 5
     fmax: float = 0.05
@@ -656,7 +676,7 @@ class InterfaceNEBMaker(Maker):
         a, b, _ = self.pick_interface_hop(interface)
         system = f"{interface.film.composition.reduced_formula}/{interface.substrate.composition.reduced_formula}"
         ref, src = reference_for(system, "interface")
-        return self.neb_maker(fix_bottom_A=self.fix_bottom_A).compute(
+        return self.neb_maker(fix_bottom_A=self.fix_bottom_A, relax_radius_A=self.relax_radius_A).compute(
             insert_li(interface, a), insert_li(interface, b), label=f"{system} interface", region="interface",
             mechanism="interstitial", interface_id=interface_id, recipe_name=recipe_name, system=system,
             reference_barrier_eV=ref, reference_source=src,

@@ -100,4 +100,9 @@ class LiAdsorptionDoc(BaseModel):
     sites: list[LiSiteEnergy] = Field(default_factory=list, description="sites ranked by binding energy, lowest first")
     best_binding_energy_eV: float | None = Field(None, description="lowest binding energy over converged sites, eV")
     best_site: str | None = Field(None, description="label of the site with the lowest binding energy")
+    reference_binding_energy_eV: float | None = Field(
+        None, description="literature (usually DFT) binding energy of the best site vs the same Li reference, eV")
+    reference_source: str | None = Field(None, description="citation of reference_binding_energy_eV")
+    deviation_from_reference_eV: float | None = Field(
+        None, description="best_binding_energy_eV − reference_binding_energy_eV, eV (measured, not tuned)")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")

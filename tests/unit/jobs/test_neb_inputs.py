@@ -140,3 +140,13 @@ def test_barrier_numbers_from_a_profile():
     assert n["delta_E_eV"] == pytest.approx(0.1)
     assert n["saddle_index"] == 2
     assert n["energies_eV"][0] == 0.0
+
+
+def test_fixed_site_property_and_selective_dynamics_become_fixatoms(si222):
+    si, a, _ = si222
+    s = insert_li(si, a)
+    s.add_site_property("fixed", [i < 3 for i in range(len(s))])
+    s.add_site_property("selective_dynamics", [[False] * 3 if i == 10 else [True] * 3 for i in range(len(s))])
+    atoms = to_atoms(s)
+    assert atoms.constraints[0].get_indices().tolist() == [0, 1, 2, 10]
+    assert atoms.get_chemical_symbols()[-1] == "Li"
