@@ -693,8 +693,11 @@ class MDMaker(Maker):
             fields["energy_drift_eV_per_atom_per_ps"] = energy_drift_eV_per_atom_per_ps(
                 th["time_ps"], th["total_eV"], len(atoms))
         if self.diffusion_species:
+            # no fixed or pulled atoms: the whole cell may drift, so MSDs are taken about the centre of mass
+            free_cell = not settings.get("fixed") and not settings.get("pulled")
             fields.update(diffusion_from_run(run, atoms.get_chemical_symbols(), self.diffusion_species,
-                                             self.msd_skip_fraction))
+                                             self.msd_skip_fraction,
+                                             masses=atoms.get_masses() if free_cell else None))
         final = atoms.copy()
         final.set_cell(run.final_cell, scale_atoms=False)
         final.positions = run.final_positions
@@ -718,10 +721,18 @@ class MDMaker(Maker):
         return self.execute(structure, interface_id, recipe_name, task=self.task)[0]
 
 
-def diffusion_from_run(run: MDRun, symbols: list[str], species, skip_fraction: float = 0.2) -> dict:
-    """Tracer D per species from a run's unwrapped frames (multi-origin MSD, Einstein relation, 3-D)."""
+def diffusion_from_run(run: MDRun, symbols: list[str], species, skip_fraction: float = 0.2,
+                       masses: np.ndarray | None = None) -> dict:
+    """Tracer D per species from a run's unwrapped frames (multi-origin MSD, Einstein relation, 3-D).
+
+    With ``masses`` the frames are first taken relative to the system's centre of mass (removing the
+    drift a Langevin thermostat lets the whole cell make, which would otherwise add to every MSD).
+    """
     frames = np.asarray(run.frames)
     times = np.asarray(run.frame_times_ps)
+    if masses is not None and len(frames):
+        w = np.asarray(masses, float) / float(np.sum(masses))
+        frames = frames - np.einsum("i,fij->fj", w, frames)[:, None, :]
     start = int(len(frames) * skip_fraction)
     frames, times = frames[start:], times[start:]
     D, err, msd_end = {}, {}, {}

@@ -122,7 +122,9 @@ class AseBackend:
                 from ase.md.langevin import Langevin
 
                 self._rng = np.random.default_rng(c.seed)
-                return Langevin(a, timestep=dt, temperature_K=c.temperature_K,
+                # fixcm=False (ASE ≥ 3.28 deprecates fixcm=True: it biases small systems); the centre-of-mass
+                # random walk this allows is removed from MSDs in the analysis instead
+                return Langevin(a, timestep=dt, temperature_K=c.temperature_K, fixcm=False,
                                 friction=1.0 / (c.thermostat_damping_fs * units.fs), rng=self._rng)
             from ase.md.nose_hoover_chain import NoseHooverChainNVT
 

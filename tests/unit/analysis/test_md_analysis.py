@@ -85,3 +85,18 @@ def test_pull_off_curve_integral_is_the_reported_fracture_energy():
     assert c["opening_at_peak_A"] == pytest.approx(1.0, abs=0.06)
     assert c["separated"] is True
     assert block_average(np.arange(7.0), 3).tolist() == [1.0, 4.0, 6.0]
+
+
+def test_centre_of_mass_drift_is_removed_from_the_msd():
+    from contactflow.jobs.md import MDRun, diffusion_from_run
+
+    pos = random_walk(200, 200, 0.1, seed=3)
+    drift = np.linspace(0, 30.0, len(pos))[:, None, None] * np.array([1.0, 0.0, 0.0])  # the whole cell flows
+    run = MDRun(timestep_fs=1.0, n_steps_requested=200)
+    run.frames, run.frame_times_ps = list(pos + drift), list(np.arange(len(pos)) * 0.01)
+    sym = ["Li"] * 200
+    with_com = diffusion_from_run(run, sym, ["Li"], masses=np.full(200, 6.94))["diffusivity_m2_per_s"]["Li"]
+    raw = diffusion_from_run(run, sym, ["Li"])["diffusivity_m2_per_s"]["Li"]
+    D_true = 0.1**2 / (2 * 0.01) * 1e-8
+    assert with_com == pytest.approx(D_true, rel=0.1)
+    assert raw > 5 * D_true  # the drift dominates without the correction
