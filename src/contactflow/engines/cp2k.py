@@ -196,6 +196,7 @@ class ContactflowCP2K(CP2K):
         p = self.settings
         workdir = Path(directory or tempfile.mkdtemp(prefix="contactflow-cp2k-"))
         workdir.mkdir(parents=True, exist_ok=True)
+        self._own_dir = None if directory else workdir  # removed again by close()
         self.grid: tuple[int, int, int] | None = None
         super().__init__(
             command=cp2k_command(), label=str(workdir / "cp2k"), xc=p["xc"],
@@ -204,6 +205,19 @@ class ContactflowCP2K(CP2K):
             pseudo_potential=p["pseudo_potential"], max_scf=p["max_scf"], stress_tensor=False,
             inp=_inp_template(p, (1, 1, 1)), **kwargs,
         )
+
+    def close(self) -> None:
+        """Stop the CP2K shell and remove the temporary directory this calculator made."""
+        super().close()
+        if getattr(self, "_own_dir", None) is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     @property
     def out_file(self) -> Path:
