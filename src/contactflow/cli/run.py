@@ -14,7 +14,8 @@ from contactflow.errors import ContactflowError
 
 #: document kind each task writes (the table printed after the run)
 TASK_KINDS = {"adhesion": "adhesion", "traction_separation": "traction_separation", "neb": "barriers",
-              "li_adsorption": "li_adsorption"}
+              "li_adsorption": "li_adsorption", "pull_off": "pull_off", "lithiation": "lithiation",
+              "diffusion": "diffusion", "descriptors": "descriptors"}
 TRACTION_COLUMNS = [
     ("recipe_name", "recipe"), ("system", "system"), ("engine", "engine"), ("state", "state"),
     ("n_atoms", "atoms"), ("w_sep_J_per_m2", "W_sep J/m²"), ("sigma_max_GPa", "σ_max GPa"),
