@@ -53,6 +53,7 @@ def test_element_coverage_and_provenance():
 
 
 @needs_cp2k
+@pytest.mark.slow
 def test_unconverged_scf_is_a_failure_not_a_number(tmp_path):
     h2 = Atoms("H2", positions=[[0, 0, 0], [0, 0, 0.74]], cell=[5, 5, 5], pbc=True)
     h2.center()

@@ -88,6 +88,7 @@ def test_translation_invariance_in_a_skewed_cell():
     assert atoms.get_potential_energy() == pytest.approx(e0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_short_relaxation_lowers_energy_and_converges():
     atoms = fe_o_c_h_cell()
     atoms.calc = get_calculator("reaxff:Fe_O_C_H")
