@@ -111,3 +111,22 @@ def test_vacuum_convergence_stops_when_w_sep_settles(store, tmp_path):
     assert res.converged_value == res.steps[-1]["value"] and res.w_sep_J_per_m2 == w[-1]
     assert store.count("adhesion", {"recipe_name": "graphite_graphite_test"}) == len(res.steps)
     assert store.count("interfaces", {"recipe_name": "graphite_graphite_test"}) == len(res.steps)
+
+
+def test_recipe_variants_for_convergence(tmp_path):
+    from contactflow.errors import RecipeError
+    from contactflow.jobs.adhesion import recipe_variant
+    from contactflow.recipes import load_recipe
+
+    path = tmp_path / "graphite_graphite_test.yaml"
+    path.write_text(GRAPHITE_RECIPE)
+    rec = load_recipe(str(path))
+    assert recipe_variant(rec, "layers", 3).film.layers == recipe_variant(rec, "layers", 3).substrate.layers == 3
+    v = recipe_variant(rec, "film_layers", 2)
+    assert (v.film.layers, v.substrate.layers) == (2, 1)
+    assert recipe_variant(rec, "vacuum_A", 20).vacuum_A == 20.0
+    assert recipe_variant(rec, "vacuum_A", 20).recipe_hash != rec.recipe_hash  # a different structure
+    with pytest.raises(RecipeError, match="valid: film_layers, substrate_layers, layers, vacuum_A, area"):
+        recipe_variant(rec, "thickness", 2)
+    with pytest.raises(RecipeError, match="at least two values"):
+        converge_adhesion(rec, "layers", [1], rigid())
