@@ -9,8 +9,6 @@ stacking and the spread of W_sep over stackings, which no peer tool searches), t
 compare fairly), and convergence of W_sep in slab thickness, vacuum and interface area.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +19,7 @@ from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.engines.checks import CalculationFailedError
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.jobs.relax import relax_fixed_cell
 from contactflow.schemas import AdhesionDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
@@ -105,12 +103,6 @@ def unstrained_film(film: Atoms, interface: Interface) -> Atoms | None:
     return out
 
 
-def settings_key(interface_id: str, engine: str, settings: dict) -> str:
-    """Unique document key of (interface, engine, settings)."""
-    blob = json.dumps({"interface_id": interface_id, "engine": engine, "settings": settings}, sort_keys=True)
-    return "ad-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
 @dataclass
 class AdhesionMaker(Maker):
     """Work of separation of an interface: registry scan, rigid and relaxed W_sep, strain correction.
@@ -189,7 +181,7 @@ class AdhesionMaker(Maker):
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
         base = dict(
-            doc_key=settings_key(interface_id, info.spec, settings), interface_id=interface_id,
+            doc_key=doc_key_for("ad", {"interface_id": interface_id, "engine": info.spec, "settings": settings}), interface_id=interface_id,
             recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
             area_A2=interface_area(interface),
             strain_pct=principal_strain_pct(interface), n_atoms=len(interface), relaxed=self.relax,

@@ -1,6 +1,8 @@
 """The one job wrapper every contactflow job uses (as atomate2's ``forcefield_job``) and the helpers
 that stamp provenance and persist the typed result at the edge of the job."""
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -10,6 +12,13 @@ from jobflow import job
 from pydantic import BaseModel
 
 from contactflow.schemas.provenance import Provenance, utcnow
+
+
+def doc_key_for(prefix: str, payload: dict) -> str:
+    """Unique document key: ``<prefix>-`` + hash of a JSON payload (sorted keys), e.g. of
+    (interface_id, engine, settings); the same calculation always gets the same key."""
+    blob = json.dumps(payload, sort_keys=True, default=str)
+    return f"{prefix}-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def contactflow_job(method: Callable) -> Callable:

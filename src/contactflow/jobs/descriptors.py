@@ -8,8 +8,8 @@ from jobflow import Maker
 
 from contactflow.analysis.descriptors import all_descriptors, as_atoms, split_sides
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, persist
-from contactflow.jobs.md import _system_of, doc_key_for
+from contactflow.jobs.base import contactflow_job, doc_key_for, persist
+from contactflow.jobs.md import _system_of
 from contactflow.schemas.md import DescriptorDoc
 from contactflow.schemas.provenance import Provenance
 

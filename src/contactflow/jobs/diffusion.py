@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from jobflow import Flow, Maker
 
 from contactflow.analysis.dynamics import K_B_EV, arrhenius_fit
-from contactflow.jobs.base import contactflow_job, persist, timed
-from contactflow.jobs.md import MDInputError, MDMaker, atoms_key, doc_key_for, structure_to_atoms
+from contactflow.jobs.base import contactflow_job, doc_key_for, persist, timed
+from contactflow.jobs.md import MDInputError, MDMaker, atoms_key, structure_to_atoms
 from contactflow.schemas.md import ArrheniusFit, DiffusionDoc, DiffusionPoint, MDDoc
 
 

@@ -5,8 +5,6 @@ bcc Li bulk relaxed with the same engine (energy per atom). E_b < 0 means the si
 strongly than Li metal does (no plating driving force).
 """
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +12,7 @@ from ase import Atoms
 from jobflow import Flow, Maker
 from pymatgen.core import Structure
 
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.schemas.barrier import LiAdsorptionDoc, LiSiteEnergy
 from contactflow.structures.li_sites import (
     LiSite, SiteFindingError, find_adsorption_sites, find_interface_sites, find_interstitial_sites, insert_li,
@@ -65,10 +63,6 @@ def li_bcc_energy_per_atom(engine: str, device: str = "auto", fmax: float = 0.01
     relaxer = AseRelaxer(calculator=get_calculator(engine, device), optimizer="FIRE", relax_cell=True)
     res = relaxer.relax(li, fmax=fmax, steps=200, final_atoms_object_file=None, use_emmet_models=False)
     return float(res.trajectory.frame_properties[-1]["energy"]) / len(li)
-
-
-def _key(parts: dict) -> str:
-    return "la-" + hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 @dataclass
@@ -145,7 +139,7 @@ class LiAdsorptionMaker(Maker):
         ref_text = ("bcc Li bulk (Im-3m, cell and positions relaxed with the same engine), energy per atom"
                     if self.li_reference == "bcc" else "isolated Li atom (engine's atomic reference)")
         base = dict(
-            doc_key=_key({"interface_id": interface_id, "label": label, "engine": info.spec, "settings": settings,
+            doc_key=doc_key_for("la", {"interface_id": interface_id, "label": label, "engine": info.spec, "settings": settings,
                           "formula": host.composition.formula, "region": region}),
             interface_id=interface_id, recipe_name=recipe_name, system=host.composition.reduced_formula, label=label,
             region=region, engine=info.spec, settings=settings, li_reference=ref_text, n_atoms_host=len(host),

@@ -19,8 +19,8 @@ from ase.constraints import FixAtoms
 from jobflow import Maker
 
 from contactflow.analysis.descriptors import contact_area_fraction, cross_interface_bonds, interface_gap_A
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
-from contactflow.jobs.md import MDInputError, MDMaker, _system_of, bottom_indices, doc_key_for, structure_to_atoms
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.md import MDInputError, MDMaker, _system_of, bottom_indices, structure_to_atoms
 from contactflow.jobs.pull_off import film_substrate_indices
 from contactflow.schemas.md import LithiationDoc, LithiationStep
 

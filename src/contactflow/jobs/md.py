@@ -43,7 +43,7 @@ from contactflow.analysis.dynamics import (
 )
 from contactflow.engines.checks import CalculationFailedError
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.jobs.md_backends import (
     BAROSTATS, ENSEMBLES, THERMOSTATS, AseBackend, LammpsReaxFFBackend, MDBlowUp, MDConfig, kinetic_energy_eV,
     maxwell_boltzmann_velocities,
@@ -119,12 +119,6 @@ def atoms_key(atoms: Atoms) -> str:
     h.update(np.round(np.asarray(atoms.cell), 4).tobytes())
     h.update(np.round(atoms.positions, 4).tobytes())
     return h.hexdigest()[:16]
-
-
-def doc_key_for(prefix: str, payload: dict) -> str:
-    """``<prefix>-`` + hash of a JSON payload (sorted keys)."""
-    blob = json.dumps(payload, sort_keys=True, default=str)
-    return f"{prefix}-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 # --------------------------------------------------------------------------------------------------

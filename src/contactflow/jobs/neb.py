@@ -8,8 +8,6 @@ layer's :class:`~contactflow.engines.batch.ImageEvaluator`, batched or sequentia
 (:class:`~contactflow.engines.batch.BatchChooser`), so the batch is never the slower path.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +23,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.engines.batch import BATCH_MODES, BatchChooser, ImageEvaluator
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.schemas.barrier import BarrierDoc
 from contactflow.structures.li_sites import LiSite
 
@@ -319,12 +317,6 @@ def run_climbing_neb(images: list[Atoms], evaluator: ImageEvaluator, chooser: Ba
     )
 
 
-def barrier_key(parts: dict) -> str:
-    """Unique document key of a hop calculation."""
-    blob = json.dumps(parts, sort_keys=True, default=str)
-    return "nb-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
 # --------------------------------------------------------------------------------------------------
 # the Maker
 # --------------------------------------------------------------------------------------------------
@@ -452,7 +444,7 @@ class LiMigrationNEBMaker(Maker):
             "fix_bottom_A": self.fix_bottom_A, "interpolation": self.interpolation, "climb": self.climb,
             "spring_k": self.spring_k, "optimizer": self.optimizer, "relax_radius_A": self.relax_radius_A,
         }
-        key = barrier_key({
+        key = doc_key_for("nb", {
             "interface_id": interface_id, "label": label, "engine": info.spec, "settings": settings,
             "formula": a0.get_chemical_formula(), "li0": np.round(a0.get_scaled_positions()[mi], 3).tolist(),
             "li1": np.round(a1.get_scaled_positions()[mi], 3).tolist(),

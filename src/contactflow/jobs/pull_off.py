@@ -20,9 +20,9 @@ from jobflow import Maker
 
 from contactflow.analysis.descriptors import split_sides
 from contactflow.analysis.dynamics import fracture_energy_J_per_m2, moving_average, traction_GPa
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.jobs.md import (
-    MDInputError, MDMaker, bottom_indices, doc_key_for, structure_to_atoms, top_indices,
+    MDInputError, MDMaker, bottom_indices, structure_to_atoms, top_indices,
 )
 from contactflow.schemas.md import PullOffDoc
 

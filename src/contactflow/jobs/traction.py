@@ -11,8 +11,6 @@ whose derivative, the traction σ = dE_b/dg = W_sep x exp(−x)/ℓ, peaks at x 
 σ_max = W_sep/(e ℓ). 1 J/m² per Å is 10 GPa.
 """
 
-import hashlib
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.jobs.adhesion import EV_PER_A2_TO_J_PER_M2, interface_gap_A
-from contactflow.jobs.base import contactflow_job, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
 
@@ -146,12 +144,6 @@ def separation_images(atoms: Atoms, film_idx: list[int], gaps_A) -> tuple[list[A
     return images, base
 
 
-def traction_key(interface_id: str, engine: str, settings: dict) -> str:
-    """Unique document key of (interface, engine, settings)."""
-    blob = json.dumps({"interface_id": interface_id, "engine": engine, "settings": settings}, sort_keys=True)
-    return "ts-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
 @dataclass
 class TractionSeparationMaker(Maker):
     """Cohesive-zone law of an interface from its rigid separation curve and a UBER fit.
@@ -228,7 +220,7 @@ class TractionSeparationMaker(Maker):
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
         base = dict(
-            doc_key=traction_key(interface_id, info.spec, settings), interface_id=interface_id,
+            doc_key=doc_key_for("ts", {"interface_id": interface_id, "engine": info.spec, "settings": settings}), interface_id=interface_id,
             recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
             area_A2=area, strain_pct=principal_strain_pct(interface), n_atoms=len(interface), gaps_A=gaps,
         )
