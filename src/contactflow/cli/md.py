@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from contactflow.cli.common import console
-from contactflow.cli.neb import plot_app  # the shared ``plot`` group
+from contactflow.cli.plot import plot_app  # the shared ``plot`` group
 from contactflow.cli.query import COLUMNS
 from contactflow.errors import ContactflowError
 

@@ -8,22 +8,9 @@ from pathlib import Path
 
 import typer
 
-from contactflow.cli.common import app, console
+from contactflow.cli.common import console
+from contactflow.cli.plot import plot_app  # the shared ``plot`` group
 from contactflow.errors import ContactflowError
-
-
-
-def _plot_group() -> typer.Typer:
-    """The root app's ``plot`` group, shared with other plot commands (created here if absent)."""
-    for g in app.registered_groups:
-        if g.name == "plot":
-            return g.typer_instance
-    grp = typer.Typer(help="Plot stored results.", no_args_is_help=True)
-    app.add_typer(grp, name="plot")
-    return grp
-
-
-plot_app = _plot_group()
 
 
 def find_barrier(store, ident: str) -> dict:
