@@ -101,6 +101,8 @@ class EnergyEvaluator:
         return self._chunked(images, batched=self.mode == "batched")
 
     def _chunked(self, images: list[Atoms], batched: bool) -> list[float]:
+        if not images:  # the pilot may already have evaluated every configuration
+            return []
         if not batched:
             return self._chgnet_energies(images, batched=False)
         out: list[float] = []

@@ -106,3 +106,12 @@ def test_a_curve_without_binding_is_stored_as_failed(bilayer, store):
     # the raw curve is kept: slabs 11–14 Å apart do not interact (|E_b| < 0.01 J/m²)
     assert max(abs(x) for x in doc.binding_energy_J_per_m2) < 0.01
     assert store.count("traction_separation", {"state": "failed"}) == 1
+
+
+def test_energy_evaluator_handles_an_empty_remainder():
+    """The auto path pilots both modes; when the pilot used every configuration nothing is left to
+    evaluate, and the empty remainder must not reach torch-dftd (which cannot stack an empty batch)."""
+    from contactflow.engines.energies import EnergyEvaluator
+
+    ev = EnergyEvaluator.__new__(EnergyEvaluator)
+    assert ev._chunked([], batched=False) == [] and ev._chunked([], batched=True) == []
