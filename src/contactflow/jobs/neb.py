@@ -497,11 +497,20 @@ class LiMigrationNEBMaker(Maker):
                         saddle_li_min_dist_A=float(sad.get_distances(mi, others, mic=True).min()),
                         saddle_structure=AseAtomsAdaptor.get_structure(_plain(sad)).as_dict(),
                     )
+                    notes = []
+                    e = np.asarray(nums["energies_eV"])
+                    k = int(np.argmin(e[1:-1])) + 1
+                    if e[k] < min(e[0], e[-1]) - 0.01:
+                        notes.append(f"interior image {k} lies {min(e[0], e[-1]) - e[k]:.3f} eV below the lower "
+                                     "endpoint: the path crosses a deeper site (two hops, not one)")
+                    if nums["saddle_index"] in (0, len(e) - 1):
+                        notes.append("the highest point is an endpoint: no barrier in one direction")
                     if reference_barrier_eV is not None:
                         dev = nums["barrier_forward_eV"] - reference_barrier_eV
                         result["deviation_from_reference_eV"] = dev
-                        result["note"] = (f"{info.spec} barrier {nums['barrier_forward_eV']:.3f} eV vs reference "
-                                          f"{reference_barrier_eV:.3f} eV: deviation {dev:+.3f} eV (measured)")
+                        notes.append(f"{info.spec} barrier {nums['barrier_forward_eV']:.3f} eV vs reference "
+                                     f"{reference_barrier_eV:.3f} eV: deviation {dev:+.3f} eV (measured)")
+                    result["note"] = "; ".join(notes) or None
                 else:
                     result["failure_reason"] = (
                         f"NEB did not converge in {self.max_steps} steps: largest force "

@@ -55,7 +55,7 @@ class BarrierDoc(BaseModel):
     final_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li, final image")
     batch_mode: str | None = Field(None, description="how images were evaluated: batched or sequential (chosen per device)")
     batch_timings_s: dict[str, float] = Field(
-        default_factory=dict, description="wall time per image of each evaluation path when 'auto' measured them, s")
+        default_factory=dict, description="wall time per image of each evaluation path when batch='measure' timed them, s")
     reference_barrier_eV: float | None = Field(None, description="literature (usually DFT) barrier for this hop, eV")
     reference_source: str | None = Field(None, description="citation of reference_barrier_eV")
     deviation_from_reference_eV: float | None = Field(
