@@ -5,17 +5,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.result import InterfaceResultDoc
 
 
-class AdhesionDoc(BaseModel):
+class AdhesionDoc(InterfaceResultDoc):
     """Work of separation W_sep = (E_film + E_substrate − E_interface)/A, positive for bound interfaces."""
 
-    doc_key: str = Field(..., description="unique key: hash of (interface_id, engine, settings)")
-    interface_id: str = Field(..., description="InterfaceDoc this result belongs to")
-    recipe_name: str | None = Field(None, description="recipe that built the interface")
-    system: str | None = Field(None, description="film/substrate formulas, e.g. 'Si/C'")
-    engine: str = Field(..., description="canonical engine spec")
-    settings: dict[str, Any] = Field(default_factory=dict, description="calculation settings that enter doc_key")
     state: Literal["successful", "failed"] = Field(..., description="failed documents carry no W_sep numbers")
     failure_reason: str | None = Field(None, description="why the calculation failed or did not converge")
     area_A2: float = Field(..., description="interface area used to normalise W_sep, Å²")

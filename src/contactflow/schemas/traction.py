@@ -2,12 +2,13 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.result import InterfaceResultDoc
 
 
-class TractionSeparationDoc(BaseModel):
+class TractionSeparationDoc(InterfaceResultDoc):
     """Rigid separation curve E(d) and its UBER fit E(d) = −W_sep (1 + d/ℓ) exp(−d/ℓ).
 
     d is the opening measured from the fitted equilibrium gap; the traction is σ(d) = dE/dd per area,
@@ -15,12 +16,6 @@ class TractionSeparationDoc(BaseModel):
     Xu–Needleman law: W_sep = e σ_max δ_c) that FEA and phase-field models take.
     """
 
-    doc_key: str = Field(..., description="unique key: hash of (interface_id, engine, settings)")
-    interface_id: str = Field(..., description="InterfaceDoc this result belongs to")
-    recipe_name: str | None = Field(None, description="recipe that built the interface")
-    system: str | None = Field(None, description="film/substrate formulas, e.g. 'Si/C'")
-    engine: str = Field(..., description="canonical engine spec")
-    settings: dict[str, Any] = Field(default_factory=dict, description="calculation settings that enter doc_key")
     state: Literal["successful", "failed"] = Field(..., description="failed documents carry no fitted numbers")
     failure_reason: str | None = Field(None, description="why the calculation or the fit failed")
     area_A2: float = Field(..., description="interface area used to normalise energies, Å²")
