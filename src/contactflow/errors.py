@@ -31,3 +31,7 @@ class CategoryError(DispatchError, ValueError):
 
 class QueueConfigError(DispatchError, ValueError):
     """A queue template (my_qadapter.yaml, my_fworker.yaml) is malformed."""
+
+
+class TrainingInputError(ContactflowError, ValueError):
+    """Training data, labelling or model settings that cannot give the requested potential."""

@@ -23,7 +23,8 @@ BASE_ENGINES = ("chgnet", "mace", "reaxff", "cp2k")
 NON_MLP_ENGINES = ("reaxff", "cp2k")
 MODIFIERS = ("d3",)
 VALID_SPECS_HELP = (
-    "valid engine specs: 'chgnet', 'mace:<path to .model file>', each optionally with '+d3' "
+    "valid engine specs: 'chgnet', 'mace:<path to .model file or committee directory of member_*.model>', "
+    "each optionally with '+d3' "
     "(e.g. 'chgnet+d3', 'mace:potentials/mlp/x.model+d3'); 'reaxff:<ffield name in potentials/reaxff/ "
     "or path>' (e.g. 'reaxff:Fe_O_C_H'); 'cp2k' or 'cp2k:<preset>' (pbe-d3, pbe-d3-tight: PBE+D3(BJ) DFT)"
 )
@@ -89,7 +90,10 @@ def parse_spec(spec: str) -> EngineSpec:
         if not arg:
             raise EngineSpecError(f"spec {spec!r} names no model file; {VALID_SPECS_HELP}")
         path = _resolve_model_path(arg)
-        if not path.is_file():
+        if path.is_dir() and not committee_members(path):
+            raise EngineSpecError(f"MACE committee directory {arg!r} holds no member_*.model files (looked in {path}); "
+                                  f"{VALID_SPECS_HELP}")
+        if not path.exists():
             raise EngineSpecError(f"MACE model file not found: {arg!r} (looked at {path}); {VALID_SPECS_HELP}")
         arg = str(path)
     elif base in NON_MLP_ENGINES:
@@ -114,6 +118,12 @@ def _non_mlp_arg(base: str, arg: str, spec: str) -> str:
 
     preset(arg or None)  # raises EngineSpecError naming the presets
     return (arg or DEFAULT_PRESET).lower()
+
+
+def committee_members(path: str | Path) -> list[Path]:
+    """Member model files of a committee directory (``member_*.model``, sorted); ``[path]`` for a file."""
+    p = Path(path)
+    return sorted(p.glob("member_*.model")) if p.is_dir() else [p]
 
 
 def _resolve_model_path(arg: str) -> Path:
@@ -186,6 +196,12 @@ def engine_info(spec: str, device: str = "auto") -> EngineInfo:
     elif parsed.base == "mace":
         pkgs += ["mace-torch", "e3nn"]
         model_path = Path(parsed.arg)
+        if model_path.is_dir():  # committee: hash of the members' hashes
+            hashes = "".join(_file_hash(m) for m in committee_members(model_path))
+            return EngineInfo(spec=parsed.canonical, device=dev, versions={p: _pkg_version(p) for p in
+                              pkgs + (["torch-dftd"] if "d3" in parsed.modifiers else [])},
+                              model_hash="sha256:" + hashlib.sha256(hashes.encode()).hexdigest()[:16],
+                              model_path=str(model_path))
     if "d3" in parsed.modifiers:
         pkgs.append("torch-dftd")
     return EngineInfo(
@@ -255,7 +271,9 @@ def _base_calculator(base: str, arg: str | None, device: str):
         import_mace()
         from mace.calculators import MACECalculator
 
-        return MACECalculator(models=_mace_model(arg, device), device=device, default_dtype="float64")
+        models = [_mace_model(str(m), device) for m in committee_members(arg)]
+        # a committee (several members) gives the mean and, in results, energy_var / forces_comm
+        return MACECalculator(models=models if len(models) > 1 else models[0], device=device, default_dtype="float64")
     if base == "reaxff":
         from contactflow.engines.reaxff import ReaxFFCalculator, resolve_ffield
 
@@ -290,3 +308,24 @@ def _d3_calculator(device: str):
     # hundred atoms. Measured: it keeps 96.5 % of the converged D3 energy of bulk Si (0.303 of
     # 0.314 eV/atom); energy *differences* such as W_sep converge faster than totals.
     return TorchDFTD3Calculator(damping="bj", xc="pbe", device=device, cutoff=10.0, cnthr=10.0)
+
+
+def committee_spread(calc) -> dict | None:
+    """Committee disagreement of the last calculation, or ``None`` for a single-model engine.
+
+    Returns
+    -------
+    dict | None
+        ``energy_std_eV`` (std of the members' total energies), ``energies_eV`` (per member),
+        ``forces_std_eV_per_A`` (per atom: RMS over components of the members' force std).
+    """
+    import numpy as np
+
+    for c in getattr(calc, "calcs", None) or [calc]:  # SumCalculator (+d3): the MLP is the first
+        res = getattr(c, "results", {}) or {}
+        if "energy_comm" in res and "forces_comm" in res:
+            fc = np.asarray(res["forces_comm"])
+            return {"energy_std_eV": float(np.std(res["energy_comm"])),
+                    "energies_eV": np.asarray(res["energy_comm"], float).tolist(),
+                    "forces_std_eV_per_A": np.sqrt(np.mean(np.var(fc, axis=0), axis=-1)).tolist()}
+    return None

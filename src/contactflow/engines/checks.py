@@ -48,9 +48,9 @@ def supported_elements(spec: str) -> frozenset[str] | None:
     if parsed.base == "chgnet":
         out = z_range(CHGNET_MAX_Z)
     elif parsed.base == "mace":
-        from contactflow.engines.calculators import _mace_model
+        from contactflow.engines.calculators import _mace_model, committee_members
 
-        model = _mace_model(parsed.arg, "cpu")
+        model = _mace_model(str(committee_members(parsed.arg)[0]), "cpu")
         out = frozenset(chemical_symbols[int(z)] for z in model.atomic_numbers)
     elif parsed.base == "reaxff":
         from contactflow.engines.reaxff import ffield_elements, resolve_ffield

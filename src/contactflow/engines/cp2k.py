@@ -202,8 +202,8 @@ class ContactflowCP2K(CP2K):
             command=cp2k_command(), label=str(workdir / "cp2k"), xc=p["xc"],
             cutoff=p["cutoff_Ry"] * units.Rydberg, basis_set=p["basis_set"],
             basis_set_file=p["basis_set_file"], potential_file=p["potential_file"],
-            pseudo_potential=p["pseudo_potential"], max_scf=p["max_scf"], stress_tensor=False,
-            inp=_inp_template(p, (1, 1, 1)), **kwargs,
+            pseudo_potential=p["pseudo_potential"], max_scf=p["max_scf"],
+            stress_tensor=kwargs.pop("stress_tensor", False), inp=_inp_template(p, (1, 1, 1)), **kwargs,
         )
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ layer's :class:`~contactflow.engines.batch.ImageEvaluator`, batched or sequentia
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from ase import Atoms
@@ -497,6 +498,7 @@ class LiMigrationNEBMaker(Maker):
                         saddle_li_min_dist_A=float(sad.get_distances(mi, others, mic=True).min()),
                         saddle_structure=AseAtomsAdaptor.get_structure(_plain(sad)).as_dict(),
                     )
+                    result.update(committee_uncertainty(self.engine, self.device, images))
                     notes = []
                     e = np.asarray(nums["energies_eV"])
                     k = int(np.argmin(e[1:-1])) + 1
@@ -520,6 +522,36 @@ class LiMigrationNEBMaker(Maker):
         if self.store_result:
             persist(doc)
         return doc
+
+
+def committee_uncertainty(engine: str, device: str, images: list[Atoms]) -> dict:
+    """Committee spread along a converged band (empty for single-model engines).
+
+    Per-member energies relative to each member's initial image give a barrier per member; their std is
+    the barrier's uncertainty.
+    """
+    from contactflow.engines import get_calculator, parse_spec
+    from contactflow.engines.calculators import committee_spread
+
+    parsed = parse_spec(engine)
+    if parsed.base != "mace" or not Path(parsed.arg).is_dir():
+        return {}
+    calc = get_calculator(engine, device)
+    members, fstd = [], 0.0
+    for im in images:
+        work = _plain(im)
+        work.calc = calc
+        work.get_forces()
+        s = committee_spread(calc)
+        if s is None:
+            return {}
+        members.append(s["energies_eV"])
+        fstd = max(fstd, float(np.max(s["forces_std_eV_per_A"])))
+    e = np.asarray(members)  # images × members
+    rel = e - e[0]
+    return {"committee_energy_std_eV": rel.std(axis=1).tolist(),
+            "committee_barrier_std_eV": float(np.std(rel.max(axis=0))),
+            "committee_max_force_std_eV_per_A": fstd}
 
 
 def _plain(atoms: Atoms) -> Atoms:

@@ -6,6 +6,8 @@ from contactflow.schemas.interface import InterfaceDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
 from contactflow.schemas.provenance import Provenance
 from contactflow.schemas.traction import TractionSeparationDoc
+from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc, SystemErrors
 
 __all__ = ["AdhesionConvergenceDoc", "AdhesionDoc", "TractionSeparationDoc", "BarrierDoc", "LiAdsorptionDoc", "LiSiteEnergy", "InterfaceDoc", "Provenance",
-           "MDDoc", "PullOffDoc", "LithiationDoc", "DiffusionDoc", "DescriptorDoc"]
+           "MDDoc", "PullOffDoc", "LithiationDoc", "DiffusionDoc", "DescriptorDoc",
+           "LabelledConfigDoc", "ModelDoc", "ActiveLearningRoundDoc", "SystemErrors"]

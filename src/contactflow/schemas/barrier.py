@@ -56,6 +56,12 @@ class BarrierDoc(BaseModel):
     batch_mode: str | None = Field(None, description="how images were evaluated: batched or sequential (chosen per device)")
     batch_timings_s: dict[str, float] = Field(
         default_factory=dict, description="wall time per image of each evaluation path when batch='measure' timed them, s")
+    committee_energy_std_eV: list[float] | None = Field(
+        None, description="committee engines only: spread (std) of the members' energies per image, relative to the initial image, eV")
+    committee_barrier_std_eV: float | None = Field(
+        None, description="committee engines only: std of the forward barrier over the committee members, eV")
+    committee_max_force_std_eV_per_A: float | None = Field(
+        None, description="committee engines only: largest per-atom force spread over the band, eV/Å")
     reference_barrier_eV: float | None = Field(None, description="literature (usually DFT) barrier for this hop, eV")
     reference_source: str | None = Field(None, description="citation of reference_barrier_eV")
     deviation_from_reference_eV: float | None = Field(

@@ -23,6 +23,7 @@ from contactflow.schemas import AdhesionDoc, InterfaceDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
+from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -48,6 +49,9 @@ KINDS: dict[str, DocKind] = {
     "lithiation": DocKind("lithiation", LithiationDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state"]),
     "diffusion": DocKind("diffusion", DiffusionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "species", "state"]),
     "descriptors": DocKind("descriptors", DescriptorDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "source"]),
+    "labels": DocKind("labels", LabelledConfigDoc, "doc_key", ["dataset", "system", "source", "state", "split"]),
+    "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"]),
+    "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"]),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 

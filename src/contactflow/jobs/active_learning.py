@@ -1,0 +1,140 @@
+"""``ActiveLearningMaker``: run a workflow with the committee, label what it disagrees on, retrain, repeat."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jobflow import Maker
+
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.label import DFTLabelMaker
+from contactflow.jobs.train import TrainMaker
+from contactflow.schemas.training import ActiveLearningRoundDoc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ActiveLearningMaker(Maker):
+    """Active learning around one workflow until the committee agrees on everything it visits.
+
+    Each round: run ``workflow`` (a name in :data:`contactflow.mlp.active.WORKFLOWS`) with the current
+    committee, measure the committee's per-atom force spread on every configuration it visited; if the
+    largest spread is below ``threshold_eV_per_A`` stop, else label the ``n_select`` most disputed
+    (distinct) configurations with DFT, retrain the committee on the grown data set and go on. Every round
+    is stored as an :class:`ActiveLearningRoundDoc`.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    campaign
+        Name of this campaign (rounds are keyed by it).
+    workflow
+        Workflow whose configurations are checked, e.g. ``si_td_hop_neb`` or ``bilayer_traction``.
+    threshold_eV_per_A
+        Stop when the largest per-atom committee force spread falls below this, eV/Å.
+    n_select
+        Configurations labelled per round.
+    max_rounds
+        Largest number of rounds (the last one may end unconverged; its document says so).
+    device
+        Device of the committee.
+    label_maker
+        DFT labelling step (its ``dataset`` is the one that grows).
+    train_maker
+        Retraining step (its ``output_dir`` is the committee that is updated).
+    """
+
+    name: str = "active_learning"
+    campaign: str = "al"
+    workflow: str = "si_td_hop_neb"
+    threshold_eV_per_A: float = 0.05
+    n_select: int = 5
+    max_rounds: int = 3
+    device: str = "cpu"
+    label_maker: DFTLabelMaker = field(default_factory=DFTLabelMaker)
+    train_maker: TrainMaker = field(default_factory=TrainMaker)
+
+    @contactflow_job
+    def make(self) -> list[ActiveLearningRoundDoc]:
+        """Run the campaign; returns the round documents."""
+        return self.compute()
+
+    def compute(self, run_workflow: Callable | None = None,
+                progress: Callable[[str], None] | None = None) -> list[ActiveLearningRoundDoc]:
+        """The campaign behind :meth:`make`; ``run_workflow(engine, device)`` overrides the named workflow."""
+        from dataclasses import replace
+
+        from contactflow.engines import engine_info, get_calculator
+        from contactflow.engines.calculators import _mace_model
+        from contactflow.mlp.active import disagreements, select, workflow
+
+        run = run_workflow or workflow(self.workflow)
+        model_dir = self.train_maker.target_dir()
+        spec = f"mace:{model_dir}"
+        dataset = self.label_maker.dataset
+        label_maker = replace(self.label_maker, split="train")
+        say = progress or (lambda msg: log.info(msg))
+        rounds = []
+        for r in range(self.max_rounds):
+            with timed() as timer:
+                calc = get_calculator(spec, self.device)
+                configs = run(spec, self.device)
+                spreads = disagreements(calc, configs)
+                mx = max(d.max_force_std_eV_per_A for d in spreads)
+                converged = mx < self.threshold_eV_per_A
+                say(f"round {r}: {len(configs)} configurations, largest force spread {mx:.3f} eV/Å "
+                    f"(threshold {self.threshold_eV_per_A})")
+                model_key = _model_key(model_dir)
+                picked, ok, bad = [], 0, 0
+                if not converged:
+                    existing = label_maker._existing()
+                    picked = select(spreads, configs, self.n_select, self.threshold_eV_per_A, existing)
+                    for i in picked:
+                        configs[i].info.update(source="active_learning")
+                    docs = label_maker.compute([configs[i] for i in picked], existing=existing)
+                    ok = sum(d.state == "successful" for d in docs)
+                    bad = len(docs) - ok
+                    say(f"round {r}: labelled {ok} (failed {bad}); retraining")
+                    _mace_model.cache_clear()
+                    mdoc = self.train_maker.compute(dataset)
+                    _mace_model.cache_clear()
+                    model_key = mdoc.doc_key
+            info = engine_info(spec, self.device)
+            by_idx = {d.index: d for d in spreads}
+            doc = ActiveLearningRoundDoc(
+                doc_key=doc_key_for("al", {"campaign": self.campaign, "round": r}), campaign=self.campaign,
+                round=r, dataset=dataset, model_key=model_key, n_candidates=len(configs),
+                max_force_std_eV_per_A=mx,
+                mean_force_std_eV_per_A=sum(d.mean_force_std_eV_per_A for d in spreads) / len(spreads),
+                max_energy_std_eV_per_atom=max(d.energy_std_eV_per_atom for d in spreads),
+                threshold_eV_per_A=self.threshold_eV_per_A, converged=converged, selected=len(picked),
+                selected_force_std_eV_per_A=[by_idx[i].max_force_std_eV_per_A for i in picked],
+                labelled_ok=ok, labelled_failed=bad, provenance=make_provenance(info, timer),
+                **_test_errors(model_dir),
+            )
+            persist(doc)
+            rounds.append(doc)
+            if converged:
+                break
+        return rounds
+
+
+def _model_key(model_dir) -> str | None:
+    import json
+    from pathlib import Path
+
+    m = Path(model_dir) / "manifest.json"
+    return json.loads(m.read_text()).get("doc_key") if m.is_file() else None
+
+
+def _test_errors(model_dir) -> dict:
+    import json
+    from pathlib import Path
+
+    m = Path(model_dir) / "manifest.json"
+    if not m.is_file():
+        return {}
+    d = json.loads(m.read_text())
+    return {"energy_mae_meV_per_atom": d.get("energy_mae_meV_per_atom"), "force_mae_eV_per_A": d.get("force_mae_eV_per_A")}
