@@ -11,29 +11,14 @@ the lower part of that window.
 
 import shutil
 
-import numpy as np
 import pytest
 from jobflow import Flow, run_locally
-from pymatgen.core import Lattice, Structure
-from pymatgen.core.interface import Interface
-from pymatgen.core.surface import Slab
 
 from contactflow.jobs.adhesion import AdhesionMaker
+from contactflow.structures.carbon import ab_bilayer_interface as ab_bilayer
 from contactflow.store.queries import compare_engines
 
 GRAPHITE_WINDOW_J_PER_M2 = (0.32, 0.44)
-
-
-def ab_bilayer(gap_A: float = 3.35) -> Interface:
-    """AB graphene bilayer at graphite's interlayer spacing (3.35 Å), a = 2.46 Å, 15 Å vacuum."""
-    def sheet():
-        ouc = Structure(Lattice.hexagonal(2.46, 6.7), ["C", "C"], [[0, 0, 0], [1 / 3, 2 / 3, 0]])
-        return Slab(Lattice.hexagonal(2.46, 20.0), ["C", "C"], [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5]],
-                    miller_index=(0, 0, 1), oriented_unit_cell=ouc, shift=0, scale_factor=np.eye(3, dtype=int))
-
-    iface = Interface.from_slabs(sheet(), sheet(), gap=gap_A, vacuum_over_film=15.0)
-    iface.in_plane_offset = (1 / 3, 2 / 3)
-    return iface
 
 
 @pytest.mark.slow

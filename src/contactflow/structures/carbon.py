@@ -394,3 +394,19 @@ def amorphous_carbon(lattice: Lattice, thickness_A: float, density_g_cm3: float 
                           "(a-C 1.8-2.2, ta-C up to 3.3)")
     return random_packing(lattice, thickness_A, {"C": 1.0}, density_g_cm3, seed=seed,
                           min_distance_A={("C", "C"): min_distance_A})
+
+
+def ab_bilayer_interface(gap_A: float = 3.35, vacuum_A: float = 15.0):
+    """AB graphene bilayer as a pymatgen ``Interface`` (film = top sheet): a = 2.46 Å, ``gap_A`` between
+    the sheets (graphite: 3.35 Å), ``vacuum_A`` above. The W_sep reference system of the graphite contact."""
+    from pymatgen.core.interface import Interface
+    from pymatgen.core.surface import Slab
+
+    def sheet():
+        ouc = Structure(Lattice.hexagonal(2.46, 6.7), ["C", "C"], [[0, 0, 0], [1 / 3, 2 / 3, 0]])
+        return Slab(Lattice.hexagonal(2.46, 20.0), ["C", "C"], [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5]],
+                    miller_index=(0, 0, 1), oriented_unit_cell=ouc, shift=0, scale_factor=np.eye(3, dtype=int))
+
+    iface = Interface.from_slabs(sheet(), sheet(), gap=gap_A, vacuum_over_film=vacuum_A)
+    iface.in_plane_offset = (1 / 3, 2 / 3)
+    return iface
