@@ -240,8 +240,14 @@ def _pkg_version(name: str) -> str:
         return "not installed"
 
 
-@lru_cache(maxsize=32)
 def _file_hash(path: Path) -> str:
+    """sha256 prefix of a file (cached per path, size and modification time: retrained files rehash)."""
+    st = Path(path).stat()
+    return _file_hash_at(Path(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _file_hash_at(path: Path, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -294,11 +300,20 @@ def _chgnet_model(device: str):
         return CHGNet.load(use_device=device, verbose=False)
 
 
-@lru_cache(maxsize=8)
 def _mace_model(path: str, device: str):
+    """A loaded MACE model, cached per file version (a retrained file is loaded again)."""
+    st = Path(path).stat()
+    return _mace_model_at(str(path), device, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _mace_model_at(path: str, device: str, size: int, mtime_ns: int):
     from contactflow.engines.mace_io import load_mace_model
 
     return load_mace_model(path, device)
+
+
+_mace_model.cache_clear = _mace_model_at.cache_clear  # type: ignore[attr-defined]
 
 
 def _d3_calculator(device: str):

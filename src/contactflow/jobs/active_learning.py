@@ -67,7 +67,6 @@ class ActiveLearningMaker(Maker):
         from dataclasses import replace
 
         from contactflow.engines import engine_info, get_calculator
-        from contactflow.engines.calculators import _mace_model
         from contactflow.mlp.active import disagreements, select, workflow
 
         run = run_workflow or workflow(self.workflow)
@@ -97,9 +96,7 @@ class ActiveLearningMaker(Maker):
                     ok = sum(d.state == "successful" for d in docs)
                     bad = len(docs) - ok
                     say(f"round {r}: labelled {ok} (failed {bad}); retraining")
-                    _mace_model.cache_clear()
                     mdoc = self.train_maker.compute(dataset)
-                    _mace_model.cache_clear()
                     model_key = mdoc.doc_key
             info = engine_info(spec, self.device)
             by_idx = {d.index: d for d in spreads}

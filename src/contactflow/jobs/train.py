@@ -5,6 +5,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,8 @@ class TrainMaker(Maker):
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
     threads
         Torch threads per member (default: torch's choice).
+    parallel
+        Members trained at the same time (each is its own process).
     store_result
         Upsert the :class:`ModelDoc` into the contactflow store.
     mace_kwargs
@@ -102,6 +105,7 @@ class TrainMaker(Maker):
     epochs: int = 100
     device: str = "auto"
     threads: int | None = None
+    parallel: int = 1
     store_result: bool = True
     mace_kwargs: dict = field(default_factory=dict)
 
@@ -127,8 +131,8 @@ class TrainMaker(Maker):
     def compute(self, dataset: str, train_docs: list[dict] | None = None, test_docs: list[dict] | None = None,
                 progress: Callable[[int, int, int, float], None] | None = None) -> ModelDoc:
         """The training behind :meth:`make`; ``progress`` gets (member, epoch, epochs, validation loss)."""
-        from contactflow.engines import engine_info, get_calculator, resolve_device
-        from contactflow.mlp.metrics import errors_by_system, predict
+        from contactflow.engines import engine_info, resolve_device
+        from contactflow.engines.calculators import _file_hash
         from contactflow.mlp.training import DEFAULT_SETTINGS, train_member
 
         self.check()
@@ -143,36 +147,28 @@ class TrainMaker(Maker):
         out_dir.mkdir(parents=True, exist_ok=True)
         data_dir = out_dir / "data"
         write_extxyz(train_docs, data_dir / "train.extxyz")
-        if test_docs:
-            write_extxyz(test_docs, data_dir / "test.extxyz")
         data_hash = hashlib.sha256("".join(d["doc_key"] for d in train_docs).encode()).hexdigest()[:16]
         settings = {**DEFAULT_SETTINGS, **self.mace_kwargs}
         seeds = [self.seed + i for i in range(self.n_members)]
-        members, files = [], []
+        files: list[str] = []
         with timed() as timer:
             work = out_dir / "work"
+
+            def one(i: int, s: int):
+                cb = (lambda e, n, loss: progress(i, e, n, loss)) if progress else None
+                return train_member(data_dir / "train.extxyz", work / f"member_{i}", f"{self.model_name}_{i}", s,
+                                    self.epochs, device, settings, self.threads, cb)
+
+            with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:  # each member is a process
+                members = list(pool.map(one, range(len(seeds)), seeds))
             for m in list(out_dir.glob("member_*.model")):
-                m.unlink()  # never mix members of two trainings
-            for i, s in enumerate(seeds):
-                cb = (lambda e, n, loss, i=i: progress(i, e, n, loss)) if progress else None
-                r = train_member(data_dir / "train.extxyz", work / f"member_{i}", f"{self.model_name}_{i}", s,
-                                 self.epochs, device, settings, self.threads, cb)
+                m.unlink()  # never mix members of two trainings (old ones stay until the new ones exist)
+            for i, r in enumerate(members):
                 dest = out_dir / f"member_{i}.model"
                 shutil.copy2(r.model_path, dest)
-                members.append(r)
                 files.append(dest.name)
             shutil.rmtree(work, ignore_errors=True)
-        spec = f"mace:{out_dir}"
-        info = engine_info(spec, device)
-        test_errors, summary = [], {}
-        if test_docs:
-            calc = get_calculator(spec, device)
-            preds = predict(calc, [doc_to_atoms(d) for d in test_docs])
-            by_sys = errors_by_system(preds)
-            summary = by_sys.pop("all")
-            test_errors = [SystemErrors(system=k, **v) for k, v in by_sys.items()]
-        from contactflow.engines.calculators import _file_hash
-
+        info = engine_info(f"mace:{out_dir}", device)
         doc = ModelDoc(
             doc_key=doc_key_for("md", {"name": self.model_name, "data": data_hash, "settings": settings,
                                        "seeds": seeds, "epochs": self.epochs}),
@@ -181,15 +177,33 @@ class TrainMaker(Maker):
             member_hashes=[_file_hash(out_dir / f) for f in files], n_train=len(train_docs), n_test=len(test_docs),
             data_hash=data_hash, settings=settings, epochs=self.epochs, train_time_s=timer.wall_time_s,
             time_per_epoch_s=sum(r.wall_time_s for r in members) / max(1, sum(r.epochs for r in members)),
-            device=device, loss_history=[r.loss_history for r in members], test_errors=test_errors,
-            energy_mae_meV_per_atom=summary.get("energy_mae_meV_per_atom"),
-            force_mae_eV_per_A=summary.get("force_mae_eV_per_A"),
-            uncertainty_force_error_spearman=summary.get("uncertainty_force_error_spearman"),
-            provenance=make_provenance(info, timer),
+            device=device, loss_history=[r.loss_history for r in members], provenance=make_provenance(info, timer),
         )
+        return self.evaluate(doc, test_docs)
+
+    def evaluate(self, doc: ModelDoc, test_docs: list[dict]) -> ModelDoc:
+        """Held-out errors per system of a trained committee; writes ``manifest.json`` and stores the doc.
+
+        Also callable on its own, e.g. when the test split was labelled while the committee trained.
+        """
+        from contactflow.engines import get_calculator
+        from contactflow.mlp.metrics import errors_by_system, predict
+
+        out_dir = Path(doc.model_dir)
+        update: dict = {"n_test": len(test_docs)}
+        if test_docs:
+            write_extxyz(test_docs, out_dir / "data" / "test.extxyz")
+            preds = predict(get_calculator(f"mace:{out_dir}", doc.device), [doc_to_atoms(d) for d in test_docs])
+            by_sys = errors_by_system(preds)
+            summary = by_sys.pop("all")
+            update.update(test_errors=[SystemErrors(system=k, **v) for k, v in by_sys.items()],
+                          energy_mae_meV_per_atom=summary["energy_mae_meV_per_atom"],
+                          force_mae_eV_per_A=summary["force_mae_eV_per_A"],
+                          uncertainty_force_error_spearman=summary["uncertainty_force_error_spearman"])
+        doc = doc.model_copy(update=update)
         (out_dir / "manifest.json").write_text(json.dumps(doc.model_dump(mode="json"), indent=1))
         if self.store_result:
             persist(doc)
-        log.info("trained %s: %d members in %.0f s; test energy MAE %s meV/atom, force MAE %s eV/Å", self.model_name,
-                 self.n_members, timer.wall_time_s, summary.get("energy_mae_meV_per_atom"), summary.get("force_mae_eV_per_A"))
+        log.info("trained %s: %d members; test energy MAE %s meV/atom, force MAE %s eV/Å", doc.name, doc.n_members,
+                 doc.energy_mae_meV_per_atom, doc.force_mae_eV_per_A)
         return doc

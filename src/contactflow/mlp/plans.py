@@ -58,13 +58,13 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
     if not test:
         out += band[:4]  # the rest are mirror images (deduplicated anyway)
     for k, at in enumerate([td0, hexa, band[1], band[2]]):
-        out += sampling.rattled(at, 0.04, 2 if test else 3, seed=s0 + k, system=li)
+        out += sampling.rattled(at, 0.04, 1 if test else 3, seed=s0 + k, system=li)
         out += sampling.rattled(at, 0.10, 1 if test else 2, seed=s0 + 10 + k, system=li)
     for at in (td0, hexa):
         st = sampling.strained_cells(at, (-2.0, 2.0) if test else (-3.0, -1.5, 1.5, 3.0), (1.5,) if test else (2.5,), system=li)
-        out += st[:: 3 if test else 2]
-    out += sampling.md_snapshots(td0, md_engine, 900.0, n_frames=3 if test else 6, interval=15, seed=s0 + 20, system=li)
-    out += sampling.md_snapshots(hexa, md_engine, 500.0, n_frames=2 if test else 4, interval=10, seed=s0 + 30, system=li)
+        out += st[:: 5 if test else 2]
+    out += sampling.md_snapshots(td0, md_engine, 900.0, n_frames=2 if test else 6, interval=15, seed=s0 + 20, system=li)
+    out += sampling.md_snapshots(hexa, md_engine, 500.0, n_frames=1 if test else 4, interval=10, seed=s0 + 30, system=li)
     two_li = sampling.li_insertions(td0, n_sites=6, min_dist_A=2.2, system=li)
     out += [a for a in (two_li[1::2] if test else two_li[0::2]) if len(a) == len(td0) + 1]
     out += sampling.rattled(host, 0.05, 1 if test else 3, seed=s0 + 40, system="Si")
