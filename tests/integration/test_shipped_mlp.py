@@ -116,5 +116,7 @@ def test_graphite_bilayer_w_sep_across_engines(store):
     # the trained model reproduces its own DFT's W_sep; CHGNet+D3 over-binds (measured +0.09 J/m²)
     assert abs(mine) < 0.03 < row["diff"]["chgnet+d3"]
     assert np.isfinite(row["values"]["cp2k:pbe-d3"])
+    mdoc = next(d for d in store.find("adhesion", {"interface_id": "if-ab-bilayer"}) if d["engine"].startswith("mace:"))
+    assert mdoc["committee_w_sep_rigid_std_J_per_m2"] is not None  # the committee reports its uncertainty
     out = CliRunner().invoke(__import__("contactflow.cli", fromlist=["app"]).app, ["compare", "--kind", "adhesion"])
     assert out.exit_code == 0 and "cp2k:pbe-d3 (ref)" in out.output

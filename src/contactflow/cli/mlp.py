@@ -105,12 +105,14 @@ def train(
     epochs: int = typer.Option(100, "--epochs", help="Epochs per member."),
     seed: int = typer.Option(0, "--seed", help="Seed of member 0 (member i: seed + i)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    parallel: int = typer.Option(1, "--parallel", help="Members trained at the same time."),
+    threads: int = typer.Option(None, "--threads", help="Torch threads per member."),
 ):
     """Train a MACE committee (mace-torch) on a labelled data set; prints held-out errors per system."""
     from contactflow.jobs.train import TrainMaker
 
     maker = TrainMaker(model_name=name or dataset, output_dir=str(out) if out else None, n_members=members,
-                       epochs=epochs, seed=seed, device=device,
+                       epochs=epochs, seed=seed, device=device, parallel=parallel, threads=threads,
                        elements=[e.strip() for e in elements.split(",")] if elements else None)
     maker.check()
     with _progress() as prog:

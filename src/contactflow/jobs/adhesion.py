@@ -202,6 +202,7 @@ class AdhesionMaker(Maker):
 
     def _run(self, interface: Interface, area: float, result: dict) -> None:
         from contactflow.engines import get_calculator
+        from contactflow.engines.calculators import committee_spread
 
         calc = get_calculator(self.engine, self.device)
         film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
@@ -212,9 +213,16 @@ class AdhesionMaker(Maker):
                 iface = interface.copy()
                 iface.in_plane_offset = np.asarray(iface.in_plane_offset, dtype=float) + np.asarray(best)
         atoms, film, sub = split_interface(iface, self.fix_bottom_A)
-        e = {k: relax_fixed_cell(a, calc, self.fmax, 1).energy_eV for k, a in
-             (("interface", atoms), ("film", film), ("substrate", sub))}
+        e, members = {}, {}
+        for k, a in (("interface", atoms), ("film", film), ("substrate", sub)):
+            e[k] = relax_fixed_cell(a, calc, self.fmax, 1).energy_eV
+            spread = committee_spread(calc)
+            if spread:
+                members[k] = np.asarray(spread["energies_eV"])
         w_rigid = work_of_separation_J_per_m2(e["film"], e["substrate"], e["interface"], area)
+        if len(members) == 3:  # a committee engine: the members' spread of W_sep is its uncertainty
+            result["committee_w_sep_rigid_std_J_per_m2"] = float(np.std(work_of_separation_J_per_m2(
+                members["film"], members["substrate"], members["interface"], area)))
         result.update(w_sep_rigid_J_per_m2=w_rigid, w_sep_J_per_m2=w_rigid, e_interface_eV=e["interface"],
                       e_film_eV=e["film"], e_substrate_eV=e["substrate"],
                       interface_gap_A=interface_gap_A(atoms, film_idx, sub_idx))

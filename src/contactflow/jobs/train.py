@@ -202,6 +202,11 @@ class TrainMaker(Maker):
                           uncertainty_force_error_spearman=summary["uncertainty_force_error_spearman"])
         doc = doc.model_copy(update=update)
         (out_dir / "manifest.json").write_text(json.dumps(doc.model_dump(mode="json"), indent=1))
+        if doc.n_test:
+            from contactflow.mlp.card import model_card
+
+            notes = out_dir / "NOTES.md"  # hand-written intended use, limits and comparisons, if any
+            (out_dir / "MODEL_CARD.md").write_text(model_card(out_dir, notes.read_text() if notes.is_file() else ""))
         if self.store_result:
             persist(doc)
         log.info("trained %s: %d members; test energy MAE %s meV/atom, force MAE %s eV/Å", doc.name, doc.n_members,

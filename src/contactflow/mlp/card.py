@@ -13,7 +13,8 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
     model_dir
         Committee directory (``member_*.model``, ``manifest.json``, ``data/*.extxyz``).
     intended_use
-        Paragraph on what the model is for and where it must not be used.
+        Markdown on what the model is for, where it must not be used, and measured comparisons
+        (``NOTES.md`` in the committee directory when written by :class:`~contactflow.jobs.train.TrainMaker`).
     extra_sections
         More sections (title → markdown), e.g. measured comparisons with DFT.
     """
@@ -56,7 +57,7 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
     lines += [f"| **all** | {m['n_test']} | {m['energy_mae_meV_per_atom']:.2f} | | {m['force_mae_eV_per_A']:.3f} | | "
               f"{'—' if rho is None else f'{rho:.2f}'} |", ""]
     if intended_use:
-        lines += ["## Intended use and limits", "", intended_use.strip(), ""]
+        lines += [intended_use.strip(), ""]
     for title, body in (extra_sections or {}).items():
         lines += [f"## {title}", "", body.strip(), ""]
     return "\n".join(lines)

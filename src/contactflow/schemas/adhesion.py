@@ -16,6 +16,8 @@ class AdhesionDoc(InterfaceResultDoc):
     area_A2: float = Field(..., description="interface area used to normalise W_sep, Å²")
     strain_pct: float | None = Field(None, description="largest principal in-plane film strain of the match, %")
     n_atoms: int = Field(..., description="atoms in the interface cell")
+    committee_w_sep_rigid_std_J_per_m2: float | None = Field(
+        None, description="committee engines only: std of the rigid W_sep over the committee members, J/m²")
     w_sep_rigid_J_per_m2: float | None = Field(
         None, description="rigid W_sep: slabs cut from the interface geometry without relaxing, J/m²"
     )
