@@ -95,7 +95,8 @@ def parse_spec(spec: str) -> EngineSpec:
                                   f"{VALID_SPECS_HELP}")
         if not path.exists():
             raise EngineSpecError(f"MACE model file not found: {arg!r} (looked at {path}); {VALID_SPECS_HELP}")
-        arg = str(path)
+        # shipped models are named relative to the repository (portable keys across checkouts)
+        arg = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
     elif base in NON_MLP_ENGINES:
         if mods:
             raise EngineSpecError(f"engine {base!r} takes no modifier (got {spec!r}); {VALID_SPECS_HELP}")
@@ -122,8 +123,14 @@ def _non_mlp_arg(base: str, arg: str, spec: str) -> str:
 
 def committee_members(path: str | Path) -> list[Path]:
     """Member model files of a committee directory (``member_*.model``, sorted); ``[path]`` for a file."""
-    p = Path(path)
+    p = model_path(str(path))
     return sorted(p.glob("member_*.model")) if p.is_dir() else [p]
+
+
+def model_path(arg: str) -> Path:
+    """The file or directory of a canonical MACE spec argument (absolute, or relative to the repository)."""
+    p = Path(arg)
+    return p if p.is_absolute() else (REPO_ROOT / p).resolve()
 
 
 def _resolve_model_path(arg: str) -> Path:
@@ -187,29 +194,27 @@ def engine_info(spec: str, device: str = "auto") -> EngineInfo:
     parsed = parse_spec(spec)
     dev = "cpu" if parsed.base in NON_MLP_ENGINES else resolve_device(device)
     pkgs = ["contactflow", "ase", "torch"]
-    model_path: Path | None = None
+    weights: Path | None = None
     if parsed.base in NON_MLP_ENGINES:
         return _non_mlp_info(parsed)
     if parsed.base == "chgnet":
         pkgs.append("chgnet")
-        model_path = _chgnet_weights_file()
+        weights = _chgnet_weights_file()
     elif parsed.base == "mace":
         pkgs += ["mace-torch", "e3nn"]
-        model_path = Path(parsed.arg)
-        if model_path.is_dir():  # committee: hash of the members' hashes
-            hashes = "".join(_file_hash(m) for m in committee_members(model_path))
-            return EngineInfo(spec=parsed.canonical, device=dev, versions={p: _pkg_version(p) for p in
-                              pkgs + (["torch-dftd"] if "d3" in parsed.modifiers else [])},
-                              model_hash="sha256:" + hashlib.sha256(hashes.encode()).hexdigest()[:16],
-                              model_path=str(model_path))
+        weights = model_path(parsed.arg)
     if "d3" in parsed.modifiers:
         pkgs.append("torch-dftd")
+    digest = _file_hash(weights) if weights and weights.is_file() else None
+    if weights is not None and weights.is_dir():  # a committee: hash of the members' hashes
+        joined = "".join(_file_hash(m) for m in committee_members(weights))
+        digest = "sha256:" + hashlib.sha256(joined.encode()).hexdigest()[:16]
     return EngineInfo(
         spec=parsed.canonical,
         device=dev,
         versions={p: _pkg_version(p) for p in pkgs},
-        model_hash=_file_hash(model_path) if model_path else None,
-        model_path=str(model_path) if model_path else None,
+        model_hash=digest,
+        model_path=str(weights) if weights else None,
     )
 
 

@@ -531,10 +531,10 @@ def committee_uncertainty(engine: str, device: str, images: list[Atoms]) -> dict
     the barrier's uncertainty.
     """
     from contactflow.engines import get_calculator, parse_spec
-    from contactflow.engines.calculators import committee_spread
+    from contactflow.engines.calculators import committee_spread, model_path
 
     parsed = parse_spec(engine)
-    if parsed.base != "mace" or not Path(parsed.arg).is_dir():
+    if parsed.base != "mace" or not model_path(parsed.arg).is_dir():
         return {}
     calc = get_calculator(engine, device)
     members, fstd = [], 0.0
