@@ -56,6 +56,11 @@ class ActiveLearningMaker(Maker):
     label_maker: DFTLabelMaker = field(default_factory=DFTLabelMaker)
     train_maker: TrainMaker = field(default_factory=TrainMaker)
 
+    @property
+    def engine(self) -> str:
+        """The DFT engine that dominates the cost; routes the job to ``cpu`` workers."""
+        return self.label_maker.engine
+
     @contactflow_job
     def make(self) -> list[ActiveLearningRoundDoc]:
         """Run the campaign; returns the round documents."""

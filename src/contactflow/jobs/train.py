@@ -109,6 +109,11 @@ class TrainMaker(Maker):
     store_result: bool = True
     mace_kwargs: dict = field(default_factory=dict)
 
+    @property
+    def engine(self) -> str:
+        """Engine family the job trains; routes it to ``gpu`` workers on the job queue."""
+        return "mace"
+
     def check(self) -> None:
         """Raise ``ValueError`` for settings no training can run with."""
         if self.n_members < 1:
