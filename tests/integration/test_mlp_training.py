@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from jobflow import Flow, run_locally
 
-from contactflow.jobs.label import DFTLabelMaker, to_configs
+from contactflow.jobs.label import DFTLabelMaker, exact_key, to_configs
 from contactflow.jobs.train import TrainMaker, load_labels
 from contactflow.mlp import sampling
 from contactflow.mlp.plans import graphene_bilayer
@@ -33,24 +33,36 @@ def _graphene_configs():
     return out
 
 
+@pytest.fixture(scope="module")
+def graphene_docs():
+    """CP2K labels of the graphene configurations, computed once per module (~1 min)."""
+    return DFTLabelMaker(dataset="graphene", store_result=False).compute(_graphene_configs(), existing=[])
+
+
 @pytest.fixture
-def labelled(store):
-    configs = _graphene_configs()
-    job = DFTLabelMaker(dataset="graphene").make(to_configs(configs))
-    run_locally(Flow([job]), store=store.jobstore(), ensure_success=True, log=False)
-    return configs
+def labelled(graphene_docs, store):
+    store.upsert_many(graphene_docs)
+    return graphene_docs
 
 
-def test_labels_equal_a_direct_cp2k_run_and_failures_are_kept_out(labelled, store, tmp_path):
+def test_labels_equal_a_direct_cp2k_run_and_failures_are_kept_out(graphene_docs, store, tmp_path):
     from contactflow.engines.cp2k import ContactflowCP2K
     from contactflow.mlp.data import write_extxyz
 
+    assert all(d.state == "successful" and d.engine == "cp2k:pbe-d3" for d in graphene_docs)
+    # symmetric cells carry no force: a strained perfect graphene sheet and the bilayers' in-plane forces
+    # (a shifted 4×4 grid gave 0.75 eV/Å here; the Γ-centred grid leaves the real-space-grid floor)
+    mono = [d for d in graphene_docs if d.n_atoms == 2]
+    assert mono and max(np.abs(d.forces_eV_per_A).max() for d in mono) < 0.05
+    assert all(d.dft_settings["kpoint_gamma_centred"] for d in graphene_docs)
+    # the job path: labels land in the store through jobflow
+    configs = _graphene_configs()[4:6]  # the bilayer opened to 3.0 and 3.35 Å
+    job = DFTLabelMaker(dataset="graphene").make(to_configs(configs))
+    run_locally(Flow([job]), store=store.jobstore(), ensure_success=True, log=False)
     docs = load_labels("graphene", store=store)
-    assert len(docs) == len(labelled) and all(d["engine"] == "cp2k:pbe-d3" for d in docs)
-    probe = labelled[5]  # the bilayer at 3.35 Å
-    (doc,) = [d for d in docs if np.allclose(d["structure"]["lattice"]["matrix"], probe.cell.array)
-              and np.isclose(d["fingerprint"][-1], 0) is False and len(d["forces_eV_per_A"]) == 4
-              and abs(np.ptp([s["xyz"][2] for s in d["structure"]["sites"]]) - 3.35) < 1e-6]
+    assert len(docs) == 2 and {d["source"] for d in docs} == {"traction"}
+    probe = configs[1]
+    (doc,) = [d for d in docs if d["doc_key"] == exact_key("graphene", "cp2k:pbe-d3", probe)]
     direct = probe.copy()
     direct.calc = ContactflowCP2K("pbe-d3")
     try:
@@ -59,17 +71,17 @@ def test_labels_equal_a_direct_cp2k_run_and_failures_are_kept_out(labelled, stor
         direct.calc.close()
     assert doc["energy_eV"] == pytest.approx(e, abs=1e-6)
     assert np.allclose(doc["forces_eV_per_A"], f, atol=1e-5)
+    assert np.abs(f[:, 2]).max() > 1e-3  # a real interlayer force was parsed, not zeros
     assert doc["dft_settings"]["kpoint_grid"] == [4, 4, 1] and doc["dft_settings"]["cutoff_Ry"] == 250.0
     # an SCF capped at 2 steps cannot converge: stored failed with its reason, never a number
     bad = sampling.rattled(graphene_bilayer(layers=1), 0.1, 1, seed=5, system="C bilayer")
     (fdoc,) = DFTLabelMaker(dataset="graphene", calculator_kwargs={"overrides": {"max_scf": 2}}).compute(bad)
     assert fdoc.state == "failed" and "did not converge" in fdoc.failure_reason and fdoc.energy_eV is None
-    stored = store.find("labels", {"dataset": "graphene", "state": "failed"})
-    assert len(stored) == 1
-    assert len(load_labels("graphene", store=store)) == len(labelled)  # excluded from training data
-    assert write_extxyz(store.find("labels", {"dataset": "graphene"}), tmp_path / "all.extxyz") == len(labelled)
+    assert len(store.find("labels", {"dataset": "graphene", "state": "failed"})) == 1
+    assert len(load_labels("graphene", store=store)) == 2  # excluded from training data
+    assert write_extxyz(store.find("labels", {"dataset": "graphene"}), tmp_path / "all.extxyz") == 2
     # labelling the same configurations again adds nothing (deduplicated by fingerprint)
-    assert DFTLabelMaker(dataset="graphene").compute(labelled[:3]) == []
+    assert DFTLabelMaker(dataset="graphene").compute(configs) == []
 
 
 def test_tiny_committee_trains_reproducibly_and_checks_elements(labelled, store, tmp_path):

@@ -9,7 +9,9 @@ Notes on ASE's wrapper (checked with ASE 3.29 and CP2K 2023.1):
 - ``cutoff`` is in eV, so Rydberg values are converted here (300 Ry = 300 × ``ase.units.Rydberg``).
 - It has no k-point keyword; k-points, smearing, mixing and dispersion go into the ``inp`` template.
   The Monkhorst–Pack grid follows from the cell (:func:`kpoint_grid`) and is rebuilt when a
-  calculation sees a cell with a different grid.
+  calculation sees a cell with a different grid. Hexagonal cells (graphene, graphite) get the
+  Γ-centred grid of the same size (:func:`is_hexagonal`); other lattices keep the shifted MP grid,
+  which is symmetric for them.
 - The shell command is ``$ASE_CP2K_COMMAND`` or ``cp2k_shell.psmp`` with ``OMP_NUM_THREADS`` =
   ``$CONTACTFLOW_CP2K_THREADS`` (default: all cores).
 - An SCF that does not converge makes CP2K ≥ 2022 abort (unless told to ignore it); either way it
@@ -132,11 +134,26 @@ def kpoint_grid(cell: np.ndarray, pbc, kspacing_per_A: float) -> tuple[int, int,
     return tuple(grid)
 
 
-def _inp_template(p: dict, grid: tuple[int, int, int]) -> str:
+def is_hexagonal(cell: np.ndarray, tol_deg: float = 1.0) -> bool:
+    """True when the angle between the first two cell vectors is 60° or 120° (hexagonal/trigonal planes)."""
+    a, b = np.asarray(cell, dtype=float)[:2]
+    cos = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+    ang = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return min(abs(ang - 60.0), abs(ang - 120.0)) < tol_deg
+
+
+def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = False) -> str:
     kp = ""
     if grid != (1, 1, 1):
+        scheme = f"MONKHORST-PACK {grid[0]} {grid[1]} {grid[2]}"
+        if gamma_centred and any(n % 2 == 0 for n in grid):
+            # Shifted (even) Monkhorst-Pack grids break hexagonal symmetry: a perfect graphene cell then
+            # shows 0.75 eV/Å spurious forces with 4×4 k (measured). MacDonald's grid with a 1/(2n) shift
+            # on even axes is the Γ-centred grid (forces 0.015 eV/Å, the real-space-grid floor).
+            shift = " ".join(f"{0.5 / n if n % 2 == 0 else 0.0:.10f}" for n in grid)
+            scheme = f"MACDONALD {grid[0]} {grid[1]} {grid[2]} {shift}"
         kp = f"""  &KPOINTS
-   SCHEME MONKHORST-PACK {grid[0]} {grid[1]} {grid[2]}
+   SCHEME {scheme}
    FULL_GRID OFF
   &END KPOINTS
 """
@@ -198,6 +215,7 @@ class ContactflowCP2K(CP2K):
         workdir.mkdir(parents=True, exist_ok=True)
         self._own_dir = None if directory else workdir  # removed again by close()
         self.grid: tuple[int, int, int] | None = None
+        self.gamma_centred: bool | None = None
         super().__init__(
             command=cp2k_command(), label=str(workdir / "cp2k"), xc=p["xc"],
             cutoff=p["cutoff_Ry"] * units.Rydberg, basis_set=p["basis_set"],
@@ -231,11 +249,12 @@ class ContactflowCP2K(CP2K):
         system_changes = all_changes if system_changes is None else system_changes
         target = atoms if atoms is not None else self.atoms
         grid = kpoint_grid(np.array(target.cell), target.pbc, self.settings["kspacing_per_A"])
-        if grid != self.grid:
-            self.parameters.inp = _inp_template(self.settings, grid)
+        centred = is_hexagonal(np.array(target.cell))
+        if (grid, centred) != (self.grid, self.gamma_centred):
+            self.parameters.inp = _inp_template(self.settings, grid, centred)
             if self._force_env_id is not None:
                 self._release_force_env()
-            self.grid = grid
+            self.grid, self.gamma_centred = grid, centred
         try:
             super().calculate(atoms, properties or ["energy"], system_changes)
         except Exception as exc:  # the shell dies or answers garbage when CP2K aborts

@@ -118,7 +118,7 @@ class DFTLabelMaker(Maker):
         """
         from contactflow.engines import engine_info, get_calculator
         from contactflow.engines.checks import CalculationFailedError
-        from contactflow.engines.cp2k import kpoint_grid
+        from contactflow.engines.cp2k import is_hexagonal, kpoint_grid
 
         self.check()
         info = engine_info(self.engine)
@@ -142,7 +142,8 @@ class DFTLabelMaker(Maker):
                 at.set_constraint()
                 at.calc = calc
                 settings = dict(calc.settings, kpoint_grid=list(kpoint_grid(np.array(at.cell), at.pbc,
-                                                                             calc.settings["kspacing_per_A"])))
+                                                                             calc.settings["kspacing_per_A"])),
+                                kpoint_gamma_centred=is_hexagonal(np.array(at.cell)))
                 base = dict(
                     doc_key=exact_key(self.dataset, info.spec, at), dataset=self.dataset,
                     source=configs[k].info.get("source", "given"),
@@ -209,7 +210,8 @@ def import_extxyz(path, dataset: str, split: str, engine: str, store=None) -> in
             system=str(at.info.get("system") or at.get_chemical_formula()), split=split,
             formula=at.get_chemical_formula(), elements=sorted(set(at.get_chemical_symbols())), n_atoms=len(at),
             fingerprint=fingerprint(at).round(6).tolist(), structure=AseAtomsAdaptor.get_structure(at).as_dict(),
-            engine=info.spec, dft_settings=dict(p, kpoint_grid=grid) if p else {}, state="successful",
+            engine=info.spec, state="successful",
+            dft_settings=dict(p, kpoint_grid=grid, kpoint_gamma_centred=is_hexagonal(np.array(at.cell))) if p else {},
             energy_eV=float(res["energy"]), forces_eV_per_A=np.asarray(res["forces"]).tolist(),
             stress_eV_per_A3=np.asarray(res["stress"]).tolist() if "stress" in res else None,
             provenance=Provenance(code_versions=dict(info.versions), engine=info.spec, device="cpu",

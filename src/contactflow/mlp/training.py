@@ -79,7 +79,7 @@ def train_member(train_file: Path, work_dir: Path, name: str, seed: int, epochs:
     train_file
         extxyz with ``REF_energy``/``REF_forces``.
     work_dir
-        Scratch directory of this member (logs, checkpoints, model).
+        Scratch directory of this member (logs, checkpoints, model); emptied first.
     seed
         Seed of the split and the initialisation: the same seed and data give the same model.
     epochs
@@ -93,7 +93,8 @@ def train_member(train_file: Path, work_dir: Path, name: str, seed: int, epochs:
         When the trainer exits non-zero or leaves no model file (the last log lines are in the message).
     """
     settings = {**DEFAULT_SETTINGS, **(settings or {})}
-    work_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work_dir, ignore_errors=True)  # mace reloads same-named checkpoints: start clean
+    work_dir.mkdir(parents=True)
     cmd = mace_train_command(train_file, work_dir, name, seed, epochs, device, settings)
     env = dict(os.environ)
     if threads:

@@ -62,3 +62,17 @@ def test_unconverged_scf_is_a_failure_not_a_number(tmp_path):
         h2.get_potential_energy()
     with pytest.raises(EngineSpecError, match="unknown CP2K setting"):
         ContactflowCP2K("pbe-d3", directory=str(tmp_path), overrides={"cutoff": 300})
+
+
+def test_hexagonal_cells_get_gamma_centred_grids():
+    from contactflow.engines.cp2k import _inp_template, is_hexagonal
+
+    hexa = np.array([[2.46, 0, 0], [-1.23, 2.46 * np.sqrt(3) / 2, 0], [0, 0, 20.0]])
+    sixty = hexa.copy()
+    sixty[1, 0] *= -1  # the same lattice described with γ = 60°
+    assert is_hexagonal(hexa) and is_hexagonal(sixty)
+    assert not is_hexagonal(np.diag([5.43, 5.43, 5.43]))
+    p = PRESETS["pbe-d3"]
+    assert "MACDONALD 4 4 1 0.1250000000 0.1250000000 0.0000000000" in _inp_template(p, (4, 4, 1), True)
+    assert "MONKHORST-PACK 1 1 2" in _inp_template(p, (1, 1, 2), False)  # symmetric for cubic/tetragonal
+    assert "MONKHORST-PACK 3 3 1" in _inp_template(p, (3, 3, 1), True)  # odd grids contain Γ already
