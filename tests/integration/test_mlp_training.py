@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("cp2k_shell.psmp") is None, reason="Debian cp2k not installed (setup.sh)")]
 
 TINY = {"num_channels": 8, "max_L": 0, "num_interactions": 1, "batch_size": 2, "valid_fraction": 0.2,
-        "ema": False, "energy_weight": 1.0, "forces_weight": 10.0}
+        "ema": False, "swa": False, "energy_weight": 1.0, "forces_weight": 10.0}
 
 
 def _graphene_configs():
@@ -89,16 +89,19 @@ def test_tiny_committee_trains_reproducibly_and_checks_elements(labelled, store,
     from contactflow.engines.checks import UnsupportedElementsError
     from contactflow.errors import TrainingInputError
 
+    def tiny(name):  # validate on the training file itself: the logged loss is then the training loss
+        return {**TINY, "valid_file": str(tmp_path / name / "data" / "train.extxyz")}
+
     maker = TrainMaker(model_name="tiny", output_dir=str(tmp_path / "tiny"), n_members=2, epochs=12, seed=4,
-                       device="cpu", threads=1, mace_kwargs=TINY)
+                       device="cpu", threads=1, mace_kwargs=tiny("tiny"))
     doc = maker.compute("graphene")
     assert doc.state == "successful" and doc.elements == ["C"] and len(doc.member_files) == 2
-    for hist in doc.loss_history:  # validation loss goes down
-        assert len(hist) == 12 and min(hist[-3:]) < 0.8 * hist[0]
+    for hist in doc.loss_history:  # the loss goes down (measured: 0.009 → 0.0002 in 12 epochs)
+        assert len(hist) == 12 and min(hist[-3:]) < 0.5 * hist[0]
     assert store.find("models", {"name": "tiny"})[0]["doc_key"] == doc.doc_key
     # same seed + same stored data → same member 0
     again = TrainMaker(model_name="tiny2", output_dir=str(tmp_path / "tiny2"), n_members=1, epochs=12, seed=4,
-                       device="cpu", threads=1, mace_kwargs=TINY).compute("graphene")
+                       device="cpu", threads=1, mace_kwargs=tiny("tiny2")).compute("graphene")
     at = graphene_bilayer()
     e = []
     for d in (tmp_path / "tiny" / "member_0.model", tmp_path / "tiny2" / "member_0.model"):
