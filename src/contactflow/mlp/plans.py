@@ -67,7 +67,10 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
     out += sampling.md_snapshots(hexa, md_engine, 500.0, n_frames=1 if test else 4, interval=10, seed=s0 + 30, system=li)
     two_li = sampling.li_insertions(td0, n_sites=6, min_dist_A=2.2, system=li)
     out += [a for a in (two_li[1::2] if test else two_li[0::2]) if len(a) == len(td0) + 1]
-    out += sampling.rattled(host, 0.05, 1 if test else 3, seed=s0 + 40, system="Si")
+    if not test:  # more Li2 and Li-free cells pin the energy per Li (measured: ±0.75 eV offsets with 3 + 5)
+        out += sampling.rattled(two_li[0], 0.04, 2, seed=s0 + 35, system=li)
+        out += sampling.rattled(two_li[2], 0.04, 1, seed=s0 + 36, system=li)
+    out += sampling.rattled(host, 0.05, 1 if test else 6, seed=s0 + 40, system="Si")
     out += sampling.strained_cells(host, (2.5,) if test else (-3.0, 3.0), (), system="Si")[:: 4 if test else 2]
     # graphene bilayer / graphite interlayer (traction scan, registry scan, strain, rattle)
     c = "C bilayer"
