@@ -123,20 +123,19 @@ class ActiveLearningMaker(Maker):
         return rounds
 
 
-def _model_key(model_dir) -> str | None:
+def _manifest(model_dir) -> dict:
+    """The committee's ``manifest.json`` (its ModelDoc), or ``{}`` before any training."""
     import json
     from pathlib import Path
 
     m = Path(model_dir) / "manifest.json"
-    return json.loads(m.read_text()).get("doc_key") if m.is_file() else None
+    return json.loads(m.read_text()) if m.is_file() else {}
+
+
+def _model_key(model_dir) -> str | None:
+    return _manifest(model_dir).get("doc_key")
 
 
 def _test_errors(model_dir) -> dict:
-    import json
-    from pathlib import Path
-
-    m = Path(model_dir) / "manifest.json"
-    if not m.is_file():
-        return {}
-    d = json.loads(m.read_text())
-    return {"energy_mae_meV_per_atom": d.get("energy_mae_meV_per_atom"), "force_mae_eV_per_A": d.get("force_mae_eV_per_A")}
+    d = _manifest(model_dir)
+    return {k: d.get(k) for k in ("energy_mae_meV_per_atom", "force_mae_eV_per_A")} if d else {}
