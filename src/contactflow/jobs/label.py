@@ -192,7 +192,7 @@ def import_extxyz(path, dataset: str, split: str, engine: str, store=None) -> in
         Configurations in the file.
     """
     from contactflow.engines import engine_info
-    from contactflow.engines.cp2k import kpoint_grid, preset
+    from contactflow.engines.cp2k import is_hexagonal, kpoint_grid, preset
     from contactflow.mlp.data import read_extxyz
     from contactflow.schemas.provenance import Provenance
 
