@@ -116,9 +116,9 @@ class DFTLabelMaker(Maker):
         progress
             Called after each configuration with (done, total, document).
         """
-        from contactflow.engines import engine_info, get_calculator
+        from contactflow.engines import engine_info
         from contactflow.engines.checks import CalculationFailedError
-        from contactflow.engines.cp2k import is_hexagonal, kpoint_grid
+        from contactflow.engines.cp2k import ContactflowCP2K, is_hexagonal, kpoint_grid
 
         self.check()
         info = engine_info(self.engine)
@@ -128,13 +128,9 @@ class DFTLabelMaker(Maker):
         if len(keep) < len(configs):
             log.info("labelling %d of %d configurations (%d duplicates skipped)", len(keep), len(configs),
                      len(configs) - len(keep))
-        calc = get_calculator(self.engine, "cpu")
-        if self.compute_stress or self.calculator_kwargs:
-            from contactflow.engines.cp2k import ContactflowCP2K
-
-            calc.close()
-            calc = ContactflowCP2K(info.spec.partition(":")[2] or None, stress_tensor=self.compute_stress,
-                                   **self.calculator_kwargs)
+        # the engine's own calculator class, with the stress switch and any preset overrides
+        calc = ContactflowCP2K(info.spec.partition(":")[2] or None, stress_tensor=self.compute_stress,
+                               **self.calculator_kwargs)
         docs = []
         try:
             for n, k in enumerate(keep):

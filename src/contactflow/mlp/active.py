@@ -67,6 +67,7 @@ def si_td_hop_neb(engine: str, device: str = "cpu") -> list[Atoms]:
     from contactflow.engines.batch import BatchChooser, ImageEvaluator
     from contactflow.jobs.neb import interpolate_band, run_climbing_neb
     from contactflow.jobs.relax import relax_fixed_cell
+    from contactflow.mlp import sampling
     from contactflow.mlp.plans import si_td_hop
 
     seen: list[Atoms] = []
@@ -81,7 +82,7 @@ def si_td_hop_neb(engine: str, device: str = "cpu") -> list[Atoms]:
     ends = [relax_fixed_cell(x, calc, 0.05, 100, "BFGS").atoms for x in (a, b)]
     seen += ends
     run_climbing_neb(interpolate_band(*ends, 3), Recorder(calc), BatchChooser("sequential", device), 0.05, 150, "BFGS")
-    return [_tag(x, "Li-Si") for x in seen]
+    return [sampling._tag(x, "active_learning", "Li-Si") for x in seen]
 
 
 def bilayer_traction(engine: str, device: str = "cpu") -> list[Atoms]:
@@ -90,12 +91,6 @@ def bilayer_traction(engine: str, device: str = "cpu") -> list[Atoms]:
     from contactflow.mlp.plans import graphene_bilayer
 
     return sampling.traction_scan(graphene_bilayer(), [2, 3], np.linspace(2.6, 9.0, 17), system="C bilayer")
-
-
-def _tag(at: Atoms, system: str) -> Atoms:
-    a = Atoms(at.get_chemical_symbols(), positions=at.positions, cell=at.cell, pbc=at.pbc)
-    a.info = {"source": "active_learning", "system": system}
-    return a
 
 
 WORKFLOWS: dict[str, Callable[..., list[Atoms]]] = {"si_td_hop_neb": si_td_hop_neb, "bilayer_traction": bilayer_traction}
