@@ -17,7 +17,7 @@ import yaml
 from jobflow import Flow, Job
 
 from contactflow.dispatch.fireworks import (
-    cancel, get_launchpad, make_fworker, rerun, run_worker, submit_flow, workflow_status,
+    cancel, get_launchpad, make_fworker, rerun, rerun_lost, run_worker, submit_flow, workflow_status,
 )
 from contactflow.dispatch.queue import load_qadapter
 from contactflow.errors import DispatchError
@@ -111,6 +111,25 @@ def test_submission_is_atomic(store):
     assert sorted(d["state"] for d in lp.fireworks.find({"fw_id": {"$in": res.fw_ids}})) == ["READY"] * 3
     (wf,) = lp.workflows.find({})
     assert wf["state"] == "READY" and set(wf["fw_states"].values()) == {"READY"}
+
+
+def test_lost_run_whose_killed_worker_left_the_workflow_locked_is_rerun(store, tmp_path):
+    """A worker killed inside FireWorks' lock window (RUNNING written, lock not yet released)."""
+    lp = get_launchpad(store)
+    res = submit_flow(Flow([Job(math.sqrt, function_args=(4.0,), name="sqrt")], name="lost"), lp, project="lost")
+    fw, _ = lp.checkout_fw(make_fworker(["small"]), launch_dir=str(tmp_path))
+    assert fw.fw_id == res.workflow_id and lp.fireworks.find_one({"fw_id": fw.fw_id})["state"] == "RUNNING"
+    lp.workflows.update_one({"nodes": fw.fw_id}, {"$set": {"locked": True}})  # left by the killed worker
+    time.sleep(1.5)  # no ping since: lost after 1 s
+    t0 = time.monotonic()
+    launches, ids = rerun_lost(lp, 1, stale_lock_s=1.0)
+    assert ids == [fw.fw_id] and len(launches) == 1
+    assert time.monotonic() - t0 < 60  # FireWorks alone waits out its 300 s lock expiry, twice
+    assert lp.fireworks.find_one({"fw_id": fw.fw_id})["state"] == "READY"
+    assert "locked" not in lp.workflows.find_one({"nodes": fw.fw_id})
+    assert rerun_lost(lp, 1) == ([], [])  # nothing lost any more
+    assert run_worker(lp, make_fworker(["small"]), once=True, launch_dir=tmp_path) == 1
+    assert lp.fireworks.find_one({"fw_id": fw.fw_id})["state"] == "COMPLETED"
 
 
 def _free_port():

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -386,13 +387,37 @@ def rerun(lp: LaunchPad, fw_id: int, workflow: bool = False) -> list[int]:
     return sorted(set(done))
 
 
-def rerun_lost(lp: LaunchPad, expiration_s: int) -> tuple[list[int], list[int]]:
+#: FireWorks holds a workflow lock for the milliseconds of one state update. A lock that outlives this
+#: while its job's run is lost was left by a worker killed between ``checkout_fw``'s RUNNING write and its
+#: unlock (measured: the SLURM kill test hit that window, and ``detect_lostruns`` then waited FireWorks'
+#: 300 s lock expiry twice before raising ``LockedWorkflowError``).
+STALE_LOCK_S = 10.0
+
+
+def rerun_lost(lp: LaunchPad, expiration_s: int, stale_lock_s: float = STALE_LOCK_S) -> tuple[list[int], list[int]]:
     """FireWorks ``detect_lostruns``: RUNNING jobs silent for ``expiration_s`` are marked failed and rerun.
 
-    Returns (lost launch ids, lost job ids).
+    A workflow lock still held by a lost job after ``stale_lock_s`` is released first (see
+    :data:`STALE_LOCK_S`). Returns (lost launch ids, lost job ids).
     """
+    _, lost, _ = lp.detect_lostruns(expiration_secs=expiration_s)  # detection only: changes nothing
+    for fw_id in lost:
+        release_stale_lock(lp, fw_id, stale_lock_s)
     launches, fw_ids, _ = lp.detect_lostruns(expiration_secs=expiration_s, rerun=True)
     return launches, fw_ids
+
+
+def release_stale_lock(lp: LaunchPad, fw_id: int, patience_s: float) -> bool:
+    """Release the workflow lock of ``fw_id`` if it is still held after ``patience_s``; True if released."""
+    deadline = time.monotonic() + patience_s
+    while lp.workflows.count_documents({"nodes": fw_id, "locked": {"$exists": True}}):
+        if time.monotonic() >= deadline:
+            log.warning("workflow of lost job %d still locked after %.0f s: a lock left by the killed worker; "
+                        "releasing it", fw_id, patience_s)
+            lp.workflows.update_one({"nodes": fw_id}, {"$unset": {"locked": ""}})
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def cancel(lp: LaunchPad, fw_id: int, job_only: bool = False) -> list[int]:
