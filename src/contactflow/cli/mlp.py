@@ -107,12 +107,14 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     parallel: int = typer.Option(1, "--parallel", help="Members trained at the same time."),
     threads: int = typer.Option(None, "--threads", help="Torch threads per member."),
+    baseline: str = typer.Option("d3", "--baseline", help="Analytic term the members learn on top of: d3 or none."),
 ):
     """Train a MACE committee (mace-torch) on a labelled data set; prints held-out errors per system."""
     from contactflow.jobs.train import TrainMaker
 
     maker = TrainMaker(model_name=name or dataset, output_dir=str(out) if out else None, n_members=members,
                        epochs=epochs, seed=seed, device=device, parallel=parallel, threads=threads,
+                       baseline=None if baseline.lower() == "none" else baseline,
                        elements=[e.strip() for e in elements.split(",")] if elements else None)
     maker.check()
     with _progress() as prog:

@@ -29,6 +29,10 @@ VALID_SPECS_HELP = (
     "or path>' (e.g. 'reaxff:Fe_O_C_H'); 'cp2k' or 'cp2k:<preset>' (pbe-d3, pbe-d3-tight: PBE+D3(BJ) DFT)"
 )
 DEVICES = ("auto", "cpu", "cuda")
+#: A committee directory whose members were trained on DFT minus an analytic term names the term in this
+#: file (``{"name": "d3"}``); the engine adds the term back, so the spec gives total energies.
+BASELINE_FILE = "baseline.json"
+BASELINES = ("d3",)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ def parse_spec(spec: str) -> EngineSpec:
                                   f"{VALID_SPECS_HELP}")
         if not path.exists():
             raise EngineSpecError(f"MACE model file not found: {arg!r} (looked at {path}); {VALID_SPECS_HELP}")
+        if "d3" in mods and model_baseline(str(path)):
+            raise EngineSpecError(f"model {arg!r} was trained on DFT minus D3(BJ) and adds D3 itself "
+                                  f"({BASELINE_FILE}); drop '+d3' from {spec!r}")
         # shipped models are named relative to the repository (portable keys across checkouts)
         arg = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
     elif base in NON_MLP_ENGINES:
@@ -125,6 +132,25 @@ def committee_members(path: str | Path) -> list[Path]:
     """Member model files of a committee directory (``member_*.model``, sorted); ``[path]`` for a file."""
     p = model_path(str(path))
     return sorted(p.glob("member_*.model")) if p.is_dir() else [p]
+
+
+def model_baseline(arg: str) -> str | None:
+    """The analytic term (``"d3"``) a MACE committee directory was trained on top of, or ``None``.
+
+    Raises
+    ------
+    EngineSpecError
+        If the directory's :data:`BASELINE_FILE` names a term this engine does not know.
+    """
+    import json
+
+    f = model_path(arg) / BASELINE_FILE
+    if not f.is_file():
+        return None
+    name = json.loads(f.read_text()).get("name")
+    if name not in BASELINES:
+        raise EngineSpecError(f"{f} names baseline {name!r}; known baselines: {', '.join(BASELINES)}")
+    return name
 
 
 def model_path(arg: str) -> Path:
@@ -171,8 +197,9 @@ def get_calculator(spec: str, device: str = "auto"):
     Returns
     -------
     ase.calculators.calculator.Calculator
-        A calculator (a ``SumCalculator`` when ``+d3`` is given). Models are cached per (spec, device),
-        so repeated calls are cheap; the calculator object itself is fresh for each call.
+        A calculator (a ``SumCalculator`` when ``+d3`` is given or the MACE model was trained on DFT − D3).
+        Models are cached per (spec, device), so repeated calls are cheap; the calculator object itself is
+        fresh for each call.
 
     Raises
     ------
@@ -182,7 +209,7 @@ def get_calculator(spec: str, device: str = "auto"):
     parsed = parse_spec(spec)
     dev = resolve_device(device)
     calc = _base_calculator(parsed.base, parsed.arg, dev)
-    if "d3" in parsed.modifiers:
+    if "d3" in parsed.modifiers or _has_baseline(parsed):
         from ase.calculators.mixing import SumCalculator
 
         calc = SumCalculator([calc, _d3_calculator(dev)])
@@ -203,7 +230,7 @@ def engine_info(spec: str, device: str = "auto") -> EngineInfo:
     elif parsed.base == "mace":
         pkgs += ["mace-torch", "e3nn"]
         weights = model_path(parsed.arg)
-    if "d3" in parsed.modifiers:
+    if "d3" in parsed.modifiers or _has_baseline(parsed):
         pkgs.append("torch-dftd")
     digest = _file_hash(weights) if weights and weights.is_file() else None
     if weights is not None and weights.is_dir():  # a committee: hash of the members' hashes
@@ -216,6 +243,10 @@ def engine_info(spec: str, device: str = "auto") -> EngineInfo:
         model_hash=digest,
         model_path=str(weights) if weights else None,
     )
+
+
+def _has_baseline(parsed: EngineSpec) -> bool:
+    return parsed.base == "mace" and model_baseline(parsed.arg) is not None
 
 
 def _non_mlp_info(parsed: EngineSpec) -> EngineInfo:
@@ -341,7 +372,8 @@ def committee_spread(calc) -> dict | None:
     """
     import numpy as np
 
-    for c in getattr(calc, "calcs", None) or [calc]:  # SumCalculator (+d3): the MLP is the first
+    # SumCalculator (+d3 or a D3 baseline) keeps its parts in ``mixer.calcs``: the MLP is the first
+    for c in getattr(getattr(calc, "mixer", None), "calcs", None) or [calc]:
         res = getattr(c, "results", {}) or {}
         if "energy_comm" in res and "forces_comm" in res:
             fc = np.asarray(res["forces_comm"])

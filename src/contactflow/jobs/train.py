@@ -12,7 +12,8 @@ from pathlib import Path
 from jobflow import Maker
 
 from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
-from contactflow.mlp.data import doc_to_atoms, write_extxyz
+from contactflow.mlp.baseline import check_baseline, subtract_baseline, write_baseline_file
+from contactflow.mlp.data import doc_to_atoms, write_extxyz, write_frames
 from contactflow.schemas.training import ModelDoc, SystemErrors
 from contactflow.errors import TrainingInputError
 
@@ -92,6 +93,10 @@ class TrainMaker(Maker):
         Members trained at the same time (each is its own process).
     store_result
         Upsert the :class:`ModelDoc` into the contactflow store.
+    baseline
+        Analytic term the members are trained on top of (:mod:`contactflow.mlp.baseline`): ``"d3"``
+        (default; the labels are PBE-D3 and dispersion reaches past the model's cutoff) or ``None``.
+        The engine adds it back, so ``mace:<output_dir>`` gives total energies either way.
     mace_kwargs
         mace_run_train options overriding :data:`contactflow.mlp.training.DEFAULT_SETTINGS`.
     """
@@ -107,6 +112,7 @@ class TrainMaker(Maker):
     threads: int | None = None
     parallel: int = 1
     store_result: bool = True
+    baseline: str | None = "d3"
     mace_kwargs: dict = field(default_factory=dict)
 
     @property
@@ -120,6 +126,7 @@ class TrainMaker(Maker):
             raise TrainingInputError(f"n_members must be ≥ 1, got {self.n_members}")
         if self.epochs < 1:
             raise TrainingInputError(f"epochs must be ≥ 1, got {self.epochs}")
+        check_baseline(self.baseline)
         if not self.model_name.replace("_", "").replace("-", "").isalnum():
             raise TrainingInputError(f"model_name must be letters, digits, '-' or '_', got {self.model_name!r}")
 
@@ -158,10 +165,12 @@ class TrainMaker(Maker):
         files: list[str] = []
         with timed() as timer:
             work = out_dir / "work"
+            target = work / "train_target.extxyz"  # what the members fit: DFT − baseline
+            write_frames(subtract_baseline([doc_to_atoms(d) for d in train_docs], self.baseline), target)
 
             def one(i: int, s: int):
                 cb = (lambda e, n, loss: progress(i, e, n, loss)) if progress else None
-                return train_member(data_dir / "train.extxyz", work / f"member_{i}", f"{self.model_name}_{i}", s,
+                return train_member(target, work / f"member_{i}", f"{self.model_name}_{i}", s,
                                     self.epochs, device, settings, self.threads, cb)
 
             with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:  # each member is a process
@@ -172,15 +181,16 @@ class TrainMaker(Maker):
                 dest = out_dir / f"member_{i}.model"
                 shutil.copy2(r.model_path, dest)
                 files.append(dest.name)
+            write_baseline_file(out_dir, self.baseline)
             shutil.rmtree(work, ignore_errors=True)
         info = engine_info(f"mace:{out_dir}", device)
         doc = ModelDoc(
             doc_key=doc_key_for("md", {"name": self.model_name, "data": data_hash, "settings": settings,
-                                       "seeds": seeds, "epochs": self.epochs}),
+                                       "seeds": seeds, "epochs": self.epochs, "baseline": self.baseline}),
             name=self.model_name, model_dir=str(out_dir), dataset=dataset, elements=elements, state="successful",
             n_members=self.n_members, seeds=seeds, member_files=files,
             member_hashes=[_file_hash(out_dir / f) for f in files], n_train=len(train_docs), n_test=len(test_docs),
-            data_hash=data_hash, settings=settings, epochs=self.epochs, train_time_s=timer.wall_time_s,
+            data_hash=data_hash, settings=settings, baseline=self.baseline, epochs=self.epochs, train_time_s=timer.wall_time_s,
             time_per_epoch_s=sum(r.wall_time_s for r in members) / max(1, sum(r.epochs for r in members)),
             device=device, loss_history=[r.loss_history for r in members], provenance=make_provenance(info, timer),
         )

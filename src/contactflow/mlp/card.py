@@ -44,6 +44,7 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
               "", "## Training", "",
               f"mace-torch `mace_run_train`, seeds {m['seeds']}, {m['epochs']} epochs per member, device {m['device']}, "
               f"{m['time_per_epoch_s']:.1f} s/epoch/member; data hash `{m['data_hash']}`.", "",
+              _baseline_line(m.get("baseline")), "",
               "```json", json.dumps(m["settings"], indent=1), "```", "",
               "## Errors on the held-out test set (committee mean vs CP2K)", "",
               "| system | configs | E MAE meV/atom | E RMSE meV/atom | F MAE eV/Å | F RMSE eV/Å | ρ(spread, F error) |",
@@ -61,6 +62,14 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
     for title, body in (extra_sections or {}).items():
         lines += [f"## {title}", "", body.strip(), ""]
     return "\n".join(lines)
+
+
+def _baseline_line(name: str | None) -> str:
+    if name == "d3":
+        return ("Baseline: the members fit CP2K − DFT-D3(BJ) (torch-dftd, PBE parameters, 10 Å cutoff); the engine "
+                "adds the same D3 back (`baseline.json`), so the spec gives PBE-D3 totals and dispersion beyond the "
+                "5 Å model cutoff is kept.")
+    return "Baseline: none (the members fit the DFT energies directly)."
 
 
 def _rel(d: Path) -> str:

@@ -118,13 +118,15 @@ def write_extxyz(docs: Iterable[dict], path: str | Path) -> int:
     int
         Configurations written.
     """
+    return write_frames([doc_to_atoms(d) for d in docs if d.get("state") == "successful"], path)
+
+
+def write_frames(labelled: Iterable[Atoms], path: str | Path) -> int:
+    """Write Atoms whose labels are in a SinglePointCalculator as extxyz (keys as :func:`write_extxyz`)."""
     from ase.io import write
 
     frames = []
-    for d in docs:
-        if d.get("state") != "successful":
-            continue
-        at = doc_to_atoms(d)
+    for at in labelled:
         plain = Atoms(at.get_chemical_symbols(), positions=at.positions, cell=at.cell, pbc=at.pbc)
         plain.info.update({k: v for k, v in at.info.items()})
         plain.info["REF_energy"] = float(at.calc.results["energy"])

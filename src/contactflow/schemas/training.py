@@ -70,6 +70,9 @@ class ModelDoc(BaseModel):
     n_test: int = Field(0, description="held-out test configurations")
     data_hash: str = Field(..., description="sha256 prefix of the training data (doc_keys, sorted)")
     settings: dict[str, Any] = Field(default_factory=dict, description="MACE hyperparameters passed to mace_run_train")
+    baseline: str | None = Field(None, description="analytic term the members learn on top of (they fit DFT − term; "
+                                 "the engine adds it back): 'd3' = DFT-D3(BJ), PBE parameters, torch-dftd, 10 Å "
+                                 "cutoff; None = the members give the total energy")
     epochs: int = Field(..., description="epochs per member")
     train_time_s: float | None = Field(None, description="wall time of training all members, s")
     time_per_epoch_s: float | None = Field(None, description="mean wall time per epoch per member, s")
