@@ -89,8 +89,8 @@ def test_tiny_committee_trains_reproducibly_and_checks_elements(labelled, store,
     from contactflow.engines.checks import UnsupportedElementsError
     from contactflow.errors import TrainingInputError
 
-    def tiny(name):  # validate on the training file itself: the logged loss is then the training loss
-        return {**TINY, "valid_file": str(tmp_path / name / "data" / "train.extxyz")}
+    def tiny(name):  # validate on the training targets themselves (DFT − D3): the logged loss is the training loss
+        return {**TINY, "valid_file": str(tmp_path / name / "work" / "train_target.extxyz")}
 
     maker = TrainMaker(model_name="tiny", output_dir=str(tmp_path / "tiny"), n_members=2, epochs=12, seed=4,
                        device="cpu", threads=1, mace_kwargs=tiny("tiny"))
