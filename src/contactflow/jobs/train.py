@@ -158,7 +158,8 @@ class TrainMaker(Maker):
         out_dir = self.target_dir()
         out_dir.mkdir(parents=True, exist_ok=True)
         data_dir = out_dir / "data"
-        write_extxyz(train_docs, data_dir / "train.extxyz")
+        frames = [doc_to_atoms(d) for d in train_docs]
+        write_frames(frames, data_dir / "train.extxyz")
         data_hash = hashlib.sha256("".join(d["doc_key"] for d in train_docs).encode()).hexdigest()[:16]
         settings = {**DEFAULT_SETTINGS, **self.mace_kwargs}
         seeds = [self.seed + i for i in range(self.n_members)]
@@ -166,7 +167,7 @@ class TrainMaker(Maker):
         with timed() as timer:
             work = out_dir / "work"
             target = work / "train_target.extxyz"  # what the members fit: DFT − baseline
-            write_frames(subtract_baseline([doc_to_atoms(d) for d in train_docs], self.baseline), target)
+            write_frames(subtract_baseline(frames, self.baseline), target)
 
             def one(i: int, s: int):
                 cb = (lambda e, n, loss: progress(i, e, n, loss)) if progress else None
@@ -190,7 +191,8 @@ class TrainMaker(Maker):
             name=self.model_name, model_dir=str(out_dir), dataset=dataset, elements=elements, state="successful",
             n_members=self.n_members, seeds=seeds, member_files=files,
             member_hashes=[_file_hash(out_dir / f) for f in files], n_train=len(train_docs), n_test=len(test_docs),
-            data_hash=data_hash, settings=settings, baseline=self.baseline, epochs=self.epochs, train_time_s=timer.wall_time_s,
+            data_hash=data_hash, settings=settings, baseline=self.baseline, epochs=self.epochs,
+            train_time_s=timer.wall_time_s,
             time_per_epoch_s=sum(r.wall_time_s for r in members) / max(1, sum(r.epochs for r in members)),
             device=device, loss_history=[r.loss_history for r in members], provenance=make_provenance(info, timer),
         )

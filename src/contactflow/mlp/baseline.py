@@ -3,7 +3,7 @@
 ``d3``: DFT-D3(BJ) with PBE parameters, the same torch-dftd calculator the ``+d3`` engine modifier uses
 (:func:`contactflow.engines.calculators._d3_calculator`, 10 Å cutoff). Dispersion reaches past a MACE
 cutoff (5 Å): measured on the graphene-bilayer labels, CP2K PBE-D3 energies still change by 6.2
-meV/atom between 5 and 7 Å openings, while DFT − D3 changes by less than 0.5 meV/atom beyond 4.2 Å. A
+meV/atom between 5 and 7 Å openings, while DFT − D3 changes by less than 0.9 meV/atom beyond 3.8 Å. A
 model with the D3 baseline therefore only has to learn what lies inside its cutoff.
 """
 
