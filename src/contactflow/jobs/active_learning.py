@@ -91,12 +91,18 @@ class ActiveLearningMaker(Maker):
                 say(f"round {r}: {len(configs)} configurations, largest force spread {mx:.3f} eV/Å "
                     f"(threshold {self.threshold_eV_per_A})")
                 model_key = _model_key(model_dir)
-                picked, ok, bad = [], 0, 0
+                picked, ok, bad, stop = [], 0, 0, None
                 if not converged:
                     existing = label_maker._existing()
                     picked = select(spreads, configs, self.n_select, self.threshold_eV_per_A, existing)
+                    if not picked:  # retraining on the same data would give the same committee (same seeds)
+                        stop = (f"every configuration above the threshold is already labelled; the committee still "
+                                f"disagrees (largest force spread {mx:.3f} eV/Å): train longer, a larger model, "
+                                "or sample around these configurations")
+                        say(f"round {r}: stopped: {stop}")
                     for i in picked:
                         configs[i].info.update(source="active_learning")
+                if picked:
                     docs = label_maker.compute([configs[i] for i in picked], existing=existing)
                     ok = sum(d.state == "successful" for d in docs)
                     bad = len(docs) - ok
@@ -113,12 +119,12 @@ class ActiveLearningMaker(Maker):
                 max_energy_std_eV_per_atom=max(d.energy_std_eV_per_atom for d in spreads),
                 threshold_eV_per_A=self.threshold_eV_per_A, converged=converged, selected=len(picked),
                 selected_force_std_eV_per_A=[by_idx[i].max_force_std_eV_per_A for i in picked],
-                labelled_ok=ok, labelled_failed=bad, provenance=make_provenance(info, timer),
+                labelled_ok=ok, labelled_failed=bad, stop_reason=stop, provenance=make_provenance(info, timer),
                 **_test_errors(model_dir),
             )
             persist(doc)
             rounds.append(doc)
-            if converged:
+            if converged or stop:
                 break
         return rounds
 

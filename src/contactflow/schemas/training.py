@@ -107,4 +107,6 @@ class ActiveLearningRoundDoc(BaseModel):
     labelled_failed: int = Field(0, description="picked configurations whose DFT run failed (excluded from training)")
     energy_mae_meV_per_atom: float | None = Field(None, description="held-out energy MAE of this round's committee, meV/atom")
     force_mae_eV_per_A: float | None = Field(None, description="held-out force MAE of this round's committee, eV/Å")
+    stop_reason: str | None = Field(None, description="why the campaign stopped here without converging (e.g. every "
+                                    "disputed configuration is already labelled), None otherwise")
     provenance: Provenance = Field(default_factory=Provenance, description="who/what/when")

@@ -81,3 +81,35 @@ def test_committee_directory_without_members_is_named(tmp_path):
 
     with pytest.raises(EngineSpecError, match="holds no member_.*model"):
         get_calculator(f"mace:{tmp_path}", "cpu")
+
+
+def test_campaign_stops_without_retraining_when_every_disputed_cell_is_already_labelled(committee, store):
+    from dataclasses import dataclass
+
+    from contactflow.jobs.active_learning import ActiveLearningMaker
+    from contactflow.jobs.label import DFTLabelMaker
+    from contactflow.jobs.train import TrainMaker
+    from contactflow.mlp.data import fingerprint
+
+    cells = _cells()
+
+    @dataclass
+    class Labelled(DFTLabelMaker):  # the disputed Li cell is already in the data set
+        def _existing(self):
+            return [(cells[2].get_chemical_formula(), fingerprint(cells[2]).tolist())]
+
+        def compute(self, *a, **k):
+            raise AssertionError("nothing new to label")
+
+    @dataclass
+    class NoTraining(TrainMaker):
+        def compute(self, *a, **k):
+            raise AssertionError("retraining on unchanged data gives the same committee")
+
+    al = ActiveLearningMaker(campaign="stuck", threshold_eV_per_A=1e-6, n_select=2, max_rounds=3,
+                             label_maker=Labelled(dataset="stuck"), train_maker=NoTraining(output_dir=str(committee)))
+    (doc,) = al.compute(run_workflow=lambda spec, device: _cells())
+    assert not doc.converged and doc.selected == 0 and doc.max_force_std_eV_per_A > 1e-3
+    assert "already labelled" in doc.stop_reason
+    (stored,) = store.find("al_rounds", {"campaign": "stuck"})
+    assert stored["stop_reason"] == doc.stop_reason
