@@ -72,6 +72,9 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
         out += sampling.rattled(two_li[2], 0.04, 1, seed=s0 + 36, system=li)
     out += sampling.rattled(host, 0.05, 1 if test else 6, seed=s0 + 40, system="Si")
     out += sampling.strained_cells(host, (2.5,) if test else (-3.0, 3.0), (), system="Si")[:: 4 if test else 2]
+    if test:  # v2: 2 held-out Si cells moved by several meV/atom between trainings; 6 more
+        out += sampling.rattled(host, 0.08, 3, seed=s0 + 45, system="Si")
+        out += sampling.strained_cells(host, (-2.0,), (1.5,), system="Si")[::2]
     # graphene bilayer / graphite interlayer (traction scan, registry scan, strain, rattle)
     c = "C bilayer"
     ab = graphene_bilayer()
