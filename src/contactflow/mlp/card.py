@@ -44,7 +44,7 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
               "", "## Training", "",
               f"mace-torch `mace_run_train`, seeds {m['seeds']}, {m['epochs']} epochs per member, device {m['device']}, "
               f"{m['time_per_epoch_s']:.1f} s/epoch/member; data hash `{m['data_hash']}`.", "",
-              _baseline_line(m.get("baseline")), "",
+              _baseline_line(m.get("baseline"), m["settings"].get("r_max")), "",
               "```json", json.dumps(m["settings"], indent=1), "```", "",
               "## Errors on the held-out test set (committee mean vs CP2K)", "",
               "| system | configs | E MAE meV/atom | E RMSE meV/atom | F MAE eV/Å | F RMSE eV/Å | ρ(spread, F error) |",
@@ -64,11 +64,11 @@ def model_card(model_dir: str | Path, intended_use: str = "", extra_sections: di
     return "\n".join(lines)
 
 
-def _baseline_line(name: str | None) -> str:
+def _baseline_line(name: str | None, r_max_A: float | None) -> str:
     if name == "d3":
         return ("Baseline: the members fit CP2K − DFT-D3(BJ) (torch-dftd, PBE parameters, 10 Å cutoff); the engine "
                 "adds the same D3 back (`baseline.json`), so the spec gives PBE-D3 totals and dispersion beyond the "
-                "5 Å model cutoff is kept.")
+                f"{r_max_A:g} Å model cutoff is kept.")
     return "Baseline: none (the members fit the DFT energies directly)."
 
 

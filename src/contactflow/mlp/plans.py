@@ -92,7 +92,7 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
     out += sampling.rattled(graphene_bilayer(3.35, (0, 0), rep=2), 0.05, 1 if test else 2, seed=s0 + 60, system=c)
     out += sampling.rattled(graphene_bilayer(layers=1, rep=2), 0.05, 1 if test else 2, seed=s0 + 70, system=c)
     if not test:  # v2: the first 23 C cells held no tensile strain and 4 openings in 3.35-5 A (measured:
-        # test errors +23 meV/atom at +1 % strain, +15 at a 4.4 A opening); the test split is unchanged
+        # test errors +23 meV/atom at +1 % strain, +15 at a 4.4 A opening); the C test cells are unchanged
         out += sampling.traction_scan(ab, film, [2.9, 3.25, 3.45, 3.7, 4.0, 4.6, 5.5], system=c)
         out += sampling.traction_scan(graphene_bilayer(3.35, (0, 0)), film, [3.0, 3.4, 3.8, 4.5], system=c)
         for gap in (3.2, 3.5):
