@@ -146,7 +146,7 @@ def active_learn(
     from contactflow.jobs.active_learning import ActiveLearningMaker
     from contactflow.jobs.label import DFTLabelMaker
     from contactflow.jobs.train import TrainMaker
-    from contactflow.mlp.active import workflow as get_workflow
+    from contactflow.jobs.active_learning import workflow as get_workflow
 
     get_workflow(workflow)
     if not model_dir.is_dir():

@@ -16,10 +16,6 @@ CATEGORIES = ("gpu", "cpu", "small")
 #: what ``--category`` accepts: the categories plus ``any`` (no restriction)
 WORKER_CATEGORIES = (*CATEGORIES, "any")
 
-MLP_ENGINES = frozenset({"chgnet", "mace", "sevenn", "m3gnet", "matgl", "orb", "mattersim", "nequip", "allegro",
-                         "fairchem", "grace"})
-DFT_ENGINES = frozenset({"cp2k", "vasp", "qe", "espresso", "gpaw", "aims", "castep", "abinit"})
-CLASSICAL_ENGINES = frozenset({"reaxff", "lammps", "emt", "lj"})
 
 
 @dataclass(frozen=True)
@@ -65,12 +61,12 @@ def category_for_engine(spec: str | None) -> str:
 
     Engines this module does not know run on ``cpu``, the category every cluster has.
     """
-    if not spec:
+    from contactflow.engines.registry import ENGINES
+
+    if not spec or spec == "none":
         return "small"
-    base = engine_base(spec)
-    if base in MLP_ENGINES:
-        return "gpu"
-    return "cpu"
+    be = ENGINES.get(engine_base(spec))  # the engine registry says where each engine runs
+    return be.category if be is not None else "cpu"
 
 
 def category_for_job(job) -> str:

@@ -18,9 +18,11 @@ from contactflow.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
-BASE_ENGINES = ("chgnet", "mace", "reaxff", "cp2k")
+from contactflow.engines.registry import ENGINES, backend  # noqa: E402  (the one list of engines)
+
+BASE_ENGINES = tuple(ENGINES)
 #: engines that run on the CPU only and take no dispersion modifier (they carry their own)
-NON_MLP_ENGINES = ("reaxff", "cp2k")
+NON_MLP_ENGINES = tuple(n for n, b in ENGINES.items() if not b.dispersion_modifier)
 MODIFIERS = ("d3",)
 VALID_SPECS_HELP = (
     "valid engine specs: 'chgnet', 'mace:<path to .model file or committee directory of member_*.model>', "
@@ -208,7 +210,7 @@ def get_calculator(spec: str, device: str = "auto"):
     """
     parsed = parse_spec(spec)
     dev = resolve_device(device)
-    calc = _base_calculator(parsed.base, parsed.arg, dev)
+    calc = backend(parsed.base).calculator(parsed.arg, dev if backend(parsed.base).gpu else "cpu")
     if "d3" in parsed.modifiers or _has_baseline(parsed):
         from ase.calculators.mixing import SumCalculator
 
@@ -219,17 +221,12 @@ def get_calculator(spec: str, device: str = "auto"):
 def engine_info(spec: str, device: str = "auto") -> EngineInfo:
     """Describe an engine for provenance: canonical spec, device, versions, model hash."""
     parsed = parse_spec(spec)
-    dev = "cpu" if parsed.base in NON_MLP_ENGINES else resolve_device(device)
-    pkgs = ["contactflow", "ase", "torch"]
-    weights: Path | None = None
-    if parsed.base in NON_MLP_ENGINES:
+    be = backend(parsed.base)
+    if not be.dispersion_modifier:
         return _non_mlp_info(parsed)
-    if parsed.base == "chgnet":
-        pkgs.append("chgnet")
-        weights = _chgnet_weights_file()
-    elif parsed.base == "mace":
-        pkgs += ["mace-torch", "e3nn"]
-        weights = model_path(parsed.arg)
+    dev = resolve_device(device) if be.gpu else "cpu"
+    pkgs = ["contactflow", "ase", "torch", *be.packages]
+    weights: Path | None = be.weights(parsed.arg)
     if "d3" in parsed.modifiers or _has_baseline(parsed):
         pkgs.append("torch-dftd")
     digest = _file_hash(weights) if weights and weights.is_file() else None
@@ -300,31 +297,23 @@ def _chgnet_weights_file() -> Path | None:
     return newest[-1] if newest else None
 
 
-def _base_calculator(base: str, arg: str | None, device: str):
-    if base == "chgnet":
-        from chgnet.model.dynamics import CHGNetCalculator
+def _chgnet_calculator(device: str):
+    from chgnet.model.dynamics import CHGNetCalculator
 
-        model = _chgnet_model(device)
-        with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints "will run on cpu" per calculator
-            return CHGNetCalculator(model=model, use_device=device)
-    if base == "mace":
-        from contactflow.engines.mace_io import import_mace
+    model = _chgnet_model(device)
+    with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints "will run on cpu" per calculator
+        return CHGNetCalculator(model=model, use_device=device)
 
-        import_mace()
-        from mace.calculators import MACECalculator
 
-        models = [_mace_model(str(m), device) for m in committee_members(arg)]
-        # a committee (several members) gives the mean and, in results, energy_var / forces_comm
-        return MACECalculator(models=models if len(models) > 1 else models[0], device=device, default_dtype="float64")
-    if base == "reaxff":
-        from contactflow.engines.reaxff import ReaxFFCalculator, resolve_ffield
+def _mace_calculator(arg: str, device: str):
+    from contactflow.engines.mace_io import import_mace
 
-        return ReaxFFCalculator(resolve_ffield(arg))
-    if base == "cp2k":
-        from contactflow.engines.cp2k import ContactflowCP2K
+    import_mace()
+    from mace.calculators import MACECalculator
 
-        return ContactflowCP2K(arg)
-    raise EngineSpecError(f"unknown engine {base!r}; {VALID_SPECS_HELP}")  # pragma: no cover
+    models = [_mace_model(str(m), device) for m in committee_members(arg)]
+    # a committee (several members) gives the mean and, in results, energy_var / forces_comm
+    return MACECalculator(models=models if len(models) > 1 else models[0], device=device, default_dtype="float64")
 
 
 @lru_cache(maxsize=4)

@@ -43,25 +43,11 @@ def supported_elements(spec: str) -> frozenset[str] | None:
     """
     from contactflow.engines.calculators import parse_spec
 
+    from contactflow.engines.registry import backend
+
     parsed = parse_spec(spec)
     z_range = lambda zmax: frozenset(chemical_symbols[1 : zmax + 1])  # noqa: E731
-    if parsed.base == "chgnet":
-        out = z_range(CHGNET_MAX_Z)
-    elif parsed.base == "mace":
-        from contactflow.engines.calculators import _mace_model, committee_members
-
-        model = _mace_model(str(committee_members(parsed.arg)[0]), "cpu")
-        out = frozenset(chemical_symbols[int(z)] for z in model.atomic_numbers)
-    elif parsed.base == "reaxff":
-        from contactflow.engines.reaxff import ffield_elements, resolve_ffield
-
-        out = frozenset(ffield_elements(str(resolve_ffield(parsed.arg))))
-    elif parsed.base == "cp2k":
-        from contactflow.engines.cp2k import cp2k_elements
-
-        out = cp2k_elements(parsed.arg)
-    else:  # pragma: no cover - parse_spec rejects unknown bases
-        return None
+    out = backend(parsed.base).elements(parsed.arg)
     if "d3" in parsed.modifiers:
         out = out & z_range(D3_MAX_Z)
     return out

@@ -65,7 +65,9 @@ class EnergyEvaluator:
         if mode not in ENERGY_MODES:
             raise EngineSpecError(f"unknown energy evaluation mode {mode!r}; valid: {', '.join(ENERGY_MODES)}")
         self.parsed = parse_spec(spec)
-        self.device = "cpu" if self.parsed.base in ("reaxff", "cp2k") else resolve_device(device)
+        from contactflow.engines.registry import backend
+
+        self.device = resolve_device(device) if backend(self.parsed.base).gpu else "cpu"
         is_chgnet = self.parsed.base == "chgnet"
         if mode == "auto" and (self.device == "cuda" or not is_chgnet):
             mode = "batched" if is_chgnet else "sequential"

@@ -4,8 +4,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+from ase import Atoms
 from jobflow import Maker
 
+from contactflow.errors import TrainingInputError
 from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.jobs.label import DFTLabelMaker
 from contactflow.jobs.train import TrainMaker
@@ -18,7 +21,7 @@ log = logging.getLogger(__name__)
 class ActiveLearningMaker(Maker):
     """Active learning around one workflow until the committee agrees on everything it visits.
 
-    Each round: run ``workflow`` (a name in :data:`contactflow.mlp.active.WORKFLOWS`) with the current
+    Each round: run ``workflow`` (a name in :data:`WORKFLOWS`) with the current
     committee, measure the committee's per-atom force spread on every configuration it visited; if the
     largest spread is below ``threshold_eV_per_A`` stop, else label the ``n_select`` most disputed
     (distinct) configurations with DFT, retrain the committee on the grown data set and go on. Every round
@@ -72,7 +75,7 @@ class ActiveLearningMaker(Maker):
         from dataclasses import replace
 
         from contactflow.engines import engine_info, get_calculator
-        from contactflow.mlp.active import disagreements, select, workflow
+        from contactflow.mlp.active import disagreements, select
 
         run = run_workflow or workflow(self.workflow)
         model_dir = self.train_maker.target_dir()
@@ -145,3 +148,50 @@ def _model_key(model_dir) -> str | None:
 def _test_errors(model_dir) -> dict:
     d = _manifest(model_dir)
     return {k: d.get(k) for k in ("energy_mae_meV_per_atom", "force_mae_eV_per_A")} if d else {}
+
+
+# --------------------------------------------------------------------------------------------------
+# workflows an active-learning campaign can drive with the committee (name → configurations)
+# --------------------------------------------------------------------------------------------------
+def si_td_hop_neb(engine: str, device: str = "cpu") -> list[Atoms]:
+    """Every configuration the Li Td–Hex–Td NEB in Si visits with ``engine``: the endpoint relaxations'
+    frames and each band evaluation (the NEB workflow's own steps: relax, IDPP band, climbing image)."""
+    from contactflow.engines import get_calculator
+    from contactflow.engines.batch import BatchChooser, ImageEvaluator
+    from contactflow.jobs.neb import run_climbing_neb
+    from contactflow.structures.separation import interpolate_band
+    from contactflow.jobs.relax import relax_fixed_cell
+    from contactflow.mlp import sampling
+    from contactflow.mlp.plans import si_td_hop
+
+    seen: list[Atoms] = []
+
+    class Recorder(ImageEvaluator):
+        def _evaluate_one(self, atoms):
+            seen.append(atoms.copy())
+            return super()._evaluate_one(atoms)
+
+    calc = get_calculator(engine, device)
+    _, a, b = si_td_hop()
+    ends = [relax_fixed_cell(x, calc, 0.05, 100, "BFGS").atoms for x in (a, b)]
+    seen += ends
+    run_climbing_neb(interpolate_band(*ends, 3), Recorder(calc), BatchChooser("sequential", device), 0.05, 150, "BFGS")
+    return [sampling._tag(x, "active_learning", "Li-Si") for x in seen]
+
+
+def bilayer_traction(engine: str, device: str = "cpu") -> list[Atoms]:
+    """The graphene-bilayer traction–separation openings (2.6–9 Å) the W_sep comparison uses."""
+    from contactflow.mlp import sampling
+    from contactflow.mlp.plans import graphene_bilayer
+
+    return sampling.traction_scan(graphene_bilayer(), [2, 3], np.linspace(2.6, 9.0, 17), system="C bilayer")
+
+
+WORKFLOWS: dict[str, Callable[..., list[Atoms]]] = {"si_td_hop_neb": si_td_hop_neb, "bilayer_traction": bilayer_traction}
+
+
+def workflow(name: str) -> Callable[..., list[Atoms]]:
+    """An active-learning workflow by name (``ValueError`` naming the valid ones)."""
+    if name not in WORKFLOWS:
+        raise TrainingInputError(f"unknown active-learning workflow {name!r}; valid: {', '.join(WORKFLOWS)}")
+    return WORKFLOWS[name]

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
-from ase.constraints import FixAtoms
 from jobflow import Maker
 from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -23,6 +22,9 @@ from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance,
 from contactflow.jobs.relax import relax_fixed_cell
 from contactflow.schemas import AdhesionDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
+from contactflow.structures.separation import (  # noqa: F401  (re-exported for callers of jobs.adhesion)
+    bottom_layer_indices, interface_gap_A, registry_shifts, shifted, split_atoms,
+)
 
 #: 1 eV/Å² in J/m² (1.602176634e-19 J / 1e-20 m²)
 EV_PER_A2_TO_J_PER_M2 = 16.02176634
@@ -35,48 +37,11 @@ def work_of_separation_J_per_m2(e_film_eV: float, e_substrate_eV: float, e_inter
     return (e_film_eV + e_substrate_eV - e_interface_eV) / area_A2 * EV_PER_A2_TO_J_PER_M2
 
 
-def bottom_layer_indices(z: np.ndarray, indices: list[int], thickness_A: float) -> list[int]:
-    """Indices (from ``indices``) whose z lies within ``thickness_A`` of the lowest of them."""
-    zz = z[indices]
-    zmin = zz.min()
-    return [i for i, zi in zip(indices, zz) if zi - zmin <= thickness_A]
-
-
 def split_interface(interface: Interface, fix_bottom_A: float) -> tuple[Atoms, Atoms, Atoms]:
-    """Interface, film-only and substrate-only Atoms in the same cell.
-
-    The substrate's bottom ``fix_bottom_A`` Å are fixed (``FixAtoms``) in the interface and in the
-    substrate slab; the free film keeps no constraint.
-    """
-    atoms = AseAtomsAdaptor.get_atoms(interface)
-    atoms.set_constraint()
-    film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
-    fixed = bottom_layer_indices(atoms.positions[:, 2], sub_idx, fix_bottom_A) if fix_bottom_A > 0 else []
-    film, sub = atoms[film_idx], atoms[sub_idx]
-    if fixed:
-        atoms.set_constraint(FixAtoms(indices=fixed))
-        pos_in_sub = {j: k for k, j in enumerate(sub_idx)}
-        sub.set_constraint(FixAtoms(indices=[pos_in_sub[i] for i in fixed]))
-    return atoms, film, sub
-
-
-def interface_gap_A(atoms: Atoms, film_idx: list[int], sub_idx: list[int]) -> float:
-    """Smallest film z minus largest substrate z, Å (film above substrate)."""
-    z = atoms.positions[:, 2]
-    return float(z[film_idx].min() - z[sub_idx].max())
-
-
-def registry_shifts(n: int) -> list[tuple[float, float]]:
-    """Fractional in-plane shifts (i/n, j/n), i, j = 0 … n−1, of the interface cell."""
-    return [(i / n, j / n) for i in range(n) for j in range(n)]
-
-
-def shifted(atoms: Atoms, film_idx: list[int], shift_frac: tuple[float, float]) -> Atoms:
-    """Copy of ``atoms`` with the film translated by ``shift_frac`` of the in-plane cell vectors."""
-    out = atoms.copy()
-    cell = np.array(atoms.cell)
-    out.positions[film_idx] += shift_frac[0] * cell[0] + shift_frac[1] * cell[1]
-    return out
+    """Interface, film-only and substrate-only Atoms in the same cell (bottom substrate layer fixed);
+    see :func:`contactflow.structures.separation.split_atoms`."""
+    return split_atoms(AseAtomsAdaptor.get_atoms(interface), list(interface.film_indices),
+                       list(interface.substrate_indices), fix_bottom_A)
 
 
 def unstrained_film(film: Atoms, interface: Interface) -> Atoms | None:

@@ -502,7 +502,9 @@ class MDMaker(Maker):
     # -- checks -------------------------------------------------------------------------------
     @property
     def is_reaxff(self) -> bool:
-        return self.engine.strip().lower().startswith("reaxff")
+        from contactflow.engines.registry import backend
+
+        return backend(self.engine).kind == "reactive"
 
     def resolved_timestep_fs(self, symbols) -> tuple[float, float]:
         """(timestep, bound) in fs for this engine and structure."""

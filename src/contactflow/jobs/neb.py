@@ -165,15 +165,13 @@ def band_min_approach(images: list[Atoms], moving_index: int) -> float:
 
 
 def interpolate_band(initial: Atoms, final: Atoms, n_images: int, method: str = "idpp") -> list[Atoms]:
-    """``n_images`` interior images between the endpoints (IDPP or linear, minimum image); constraints
-    of the initial endpoint are copied to every image."""
-    if n_images < 1:
-        raise NEBInputError(f"n_images must be ≥ 1 (interior images), got {n_images}")
-    if method not in ("idpp", "linear"):
-        raise NEBInputError(f"unknown interpolation {method!r}; valid: idpp, linear")
-    images = [initial.copy()] + [initial.copy() for _ in range(n_images)] + [final.copy()]
-    NEB(images, method="improvedtangent").interpolate(method=method, mic=True, apply_constraint=False)
-    return images
+    """:func:`contactflow.structures.separation.interpolate_band`, its input errors as NEBInputError."""
+    from contactflow.structures.separation import interpolate_band as _band
+
+    try:
+        return _band(initial, final, n_images, method)
+    except ValueError as exc:
+        raise NEBInputError(str(exc)) from None
 
 
 def reaction_coordinate(images: list[Atoms]) -> np.ndarray:

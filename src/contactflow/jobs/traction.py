@@ -21,7 +21,8 @@ from jobflow import Maker
 from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from contactflow.jobs.adhesion import EV_PER_A2_TO_J_PER_M2, interface_gap_A
+from contactflow.jobs.adhesion import EV_PER_A2_TO_J_PER_M2
+from contactflow.structures.separation import interface_gap_A, separation_images  # noqa: F401
 from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
@@ -114,34 +115,6 @@ def fit_uber(gaps_A, e_binding_J_per_m2, repulsive_cut: float = 0.5) -> UberFit:
     ss_tot = float(np.sum((ek - ek.mean()) ** 2))
     r2 = 1.0 - float(np.sum(res**2)) / ss_tot if ss_tot > 0 else float("nan")
     return UberFit(float(popt[0]), float(popt[1]), float(popt[2]), r2, float(np.sqrt(np.mean(res**2))), len(gk))
-
-
-def separation_images(atoms: Atoms, film_idx: list[int], gaps_A) -> tuple[list[Atoms], Atoms]:
-    """Configurations with the film moved rigidly along the normal to each gap.
-
-    The cell's c vector is lengthened by the largest opening so that the vacuum above the film never
-    shrinks; the returned base cell (same for all images) is the one free slabs must use too.
-
-    Returns
-    -------
-    (images, base)
-        ``base`` is ``atoms`` in the lengthened cell at its original gap.
-    """
-    sub_idx = [i for i in range(len(atoms)) if i not in set(film_idx)]
-    g0 = interface_gap_A(atoms, film_idx, sub_idx)
-    cell = np.array(atoms.cell)
-    normal = np.cross(cell[0], cell[1])
-    normal /= np.linalg.norm(normal)
-    extra = max(0.0, float(np.max(gaps_A)) - g0)
-    base = atoms.copy()
-    base.set_constraint()
-    base.set_cell(np.vstack([cell[0], cell[1], cell[2] + extra * normal]), scale_atoms=False)
-    images = []
-    for g in gaps_A:
-        a = base.copy()
-        a.positions[film_idx] += (float(g) - g0) * normal
-        images.append(a)
-    return images, base
 
 
 @dataclass

@@ -77,7 +77,7 @@ def rattled(atoms: Atoms, sigma_A: float = 0.05, n: int = 5, seed: int = 0, syst
 
 def neb_images(initial: Atoms, final: Atoms, n_images: int = 5, method: str = "idpp", system: str = "") -> list[Atoms]:
     """The interior images of the band the NEB workflow starts from (IDPP by default)."""
-    from contactflow.jobs.neb import interpolate_band
+    from contactflow.structures.separation import interpolate_band
 
     band = interpolate_band(initial, final, n_images, method)
     return [_tag(a, "neb_images", system) for a in band[1:-1]]
@@ -85,7 +85,7 @@ def neb_images(initial: Atoms, final: Atoms, n_images: int = 5, method: str = "i
 
 def traction_scan(atoms: Atoms, film_idx: list[int], gaps_A: Sequence[float], system: str = "") -> list[Atoms]:
     """Rigid openings of an interface as the traction–separation workflow makes them."""
-    from contactflow.jobs.traction import separation_images
+    from contactflow.structures.separation import separation_images
 
     images, _ = separation_images(atoms, film_idx, gaps_A)
     return [_tag(a, "traction", system) for a in images]
@@ -93,7 +93,7 @@ def traction_scan(atoms: Atoms, film_idx: list[int], gaps_A: Sequence[float], sy
 
 def registry_scan(atoms: Atoms, film_idx: list[int], n: int = 3, system: str = "") -> list[Atoms]:
     """In-plane shifts of the film on an ``n`` × ``n`` grid, as the adhesion registry scan makes them."""
-    from contactflow.jobs.adhesion import registry_shifts, shifted
+    from contactflow.structures.separation import registry_shifts, shifted
 
     return [_tag(shifted(atoms, film_idx, s), "registry", system) for s in registry_shifts(n)]
 
