@@ -60,26 +60,40 @@ class ContactflowJobFiretask(JobFiretask):
             action = super().run_task(fw_spec)
         finally:
             SETTINGS.JOB_STORE = previous
+        if self.get("store") is None:  # the typed views follow the job record at once (one writer)
+            from contactflow.store.views import sync_views
+
+            sync_views(worker_store(), uuids=[self["job"].uuid])
         for wf in (action.detours or []) + (action.additions or []):
             prepare_workflow(wf)
         return action
 
 
-_JOBSTORES: dict = {}
+_STORES: dict = {}
 
 
-def worker_jobstore():
-    """``ContactStore.jobstore()`` of the store configured in this process, kept for the process's
-    later jobs (opening the store checks indexes: ~70 ms a job on the embedded server)."""
+def worker_store():
+    """The ContactStore configured in this process, kept open for the process's later jobs (opening
+    the store checks indexes: ~70 ms a job on the embedded server)."""
     from contactflow.paths import contactflow_home
     from contactflow.store import load_settings, open_store
 
     s = load_settings()
     key = (s.uri, s.database, str(contactflow_home()) if s.embedded else None)
-    if key not in _JOBSTORES:
-        with open_store() as cs:
-            _JOBSTORES[key] = cs.jobstore()
-    return _JOBSTORES[key]
+    if key not in _STORES:
+        cs = open_store()
+        _STORES[key] = (cs, cs.jobstore())
+    return _STORES[key][0]
+
+
+def worker_jobstore():
+    """``ContactStore.jobstore()`` of :func:`worker_store`."""
+    worker_store()
+    from contactflow.store import load_settings
+    from contactflow.paths import contactflow_home
+
+    s = load_settings()
+    return _STORES[(s.uri, s.database, str(contactflow_home()) if s.embedded else None)][1]
 
 
 def prepare_workflow(wf: Workflow) -> Workflow:

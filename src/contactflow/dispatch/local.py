@@ -6,15 +6,27 @@ from jobflow import Flow
 from jobflow.managers.local import run_locally
 
 
-def run_flow_locally(flow: Flow, store) -> dict:
-    """Run ``flow`` with ``run_locally`` (ensure_success) and return its responses.
+def run_flow_locally(flow: Flow, store, ensure_success: bool = True) -> dict:
+    """Run ``flow`` with ``run_locally`` and derive the typed collections from its job records.
 
     Parameters
     ----------
     flow
-        The jobflow Flow.
+        The jobflow Flow (or Job).
     store
-        A :class:`contactflow.store.ContactStore`; its JobStore receives the job outputs.
+        A :class:`contactflow.store.ContactStore`; its JobStore receives the job outputs (the one
+        writer), and :func:`contactflow.store.views.sync_views` derives the typed documents from them,
+        also when a job failed (what completed is kept).
+    ensure_success
+        Raise when a job failed (jobflow's ``RuntimeError``).
     """
-    with tempfile.TemporaryDirectory(prefix="contactflow-run-") as root:
-        return run_locally(flow, store=store.jobstore(), root_dir=root, ensure_success=True, log=False)
+    from contactflow.store.views import sync_views
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="contactflow-run-") as root:
+            return run_locally(flow, store=store.jobstore(), root_dir=root, ensure_success=ensure_success, log=False)
+    finally:
+        try:
+            sync_views(store)
+        except Exception:  # noqa: BLE001 - the store may be gone; the next open_store() repairs the views
+            pass

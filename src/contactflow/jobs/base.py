@@ -1,5 +1,8 @@
 """The one job wrapper every contactflow job uses (as atomate2's ``forcefield_job``) and the helpers
-that stamp provenance and persist the typed result at the edge of the job."""
+that stamp provenance and read the prepared interface a task starts from.
+
+Makers are pure: a job returns its typed document and jobflow's JobStore writes it; the typed
+collections are derived from the job records (:mod:`contactflow.store.views`)."""
 
 import hashlib
 import json
@@ -21,9 +24,46 @@ def doc_key_for(prefix: str, payload: dict) -> str:
     return f"{prefix}-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+#: output fields jobflow routes to the file (GridFS) store instead of the job record
+DATA_FIELDS = ["trajectory", "raw_curve_data", "band_images"]
+
+
 def contactflow_job(method: Callable) -> Callable:
     """Decorate a job function: jobflow ``job`` with large arrays routed to the file (GridFS) store."""
-    return job(method, data=["trajectory", "raw_curve_data"])
+    return job(method, data=DATA_FIELDS)
+
+
+def resolve_prepared(prepared, *, relaxed: bool = True):
+    """The structure a task starts from and the prepared document it came from.
+
+    Parameters
+    ----------
+    prepared
+        A :class:`~contactflow.schemas.PreparedInterfaceDoc` (the recipe flow passes it by reference) or
+        a pymatgen ``Interface``/``Structure`` (a task run on its own).
+    relaxed
+        Prefer the relaxed prepared geometry when there is one (``False``: the rigid prepared geometry,
+        e.g. for rigid separation curves).
+
+    Returns
+    -------
+    (structure, doc or None)
+        ``doc`` is ``None`` when a bare structure was given.
+    """
+    from contactflow.schemas.prepared import PreparedInterfaceDoc
+
+    if isinstance(prepared, dict) and prepared.get("@class") == "PreparedInterfaceDoc":
+        prepared = PreparedInterfaceDoc.model_validate({k: v for k, v in prepared.items() if not k.startswith("@")})
+    if isinstance(prepared, PreparedInterfaceDoc):
+        return (prepared.geometry if relaxed else prepared.structure), prepared
+    return prepared, None
+
+
+def preparation_failure(doc) -> str | None:
+    """The reason a task must not start from a prepared document (``None`` when it may)."""
+    if doc is not None and doc.state != "successful":
+        return f"interface preparation failed: {doc.failure_reason}"
+    return None
 
 
 @dataclass
@@ -60,7 +100,9 @@ def make_provenance(engine_info, timer: Timer) -> Provenance:
 
 
 def persist(*docs: BaseModel) -> None:
-    """Upsert result documents into the configured contactflow store (the side effect at the edge)."""
+    """Upsert documents into the configured store directly — only for the training kinds
+    (labels, models, AL rounds: ``DocKind.derived`` is False) whose long Makers keep each document as
+    it is made so that a killed campaign resumes. Interface tasks never call this."""
     from contactflow.store import open_store
 
     with open_store() as store:

@@ -4,10 +4,12 @@ from contactflow.schemas.adhesion import AdhesionConvergenceDoc, AdhesionDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc, LiSiteEnergy
 from contactflow.schemas.interface import InterfaceDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
+from contactflow.schemas.prepared import PreparedInterfaceDoc
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.result import STATES, InterfaceResultDoc
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc, SystemErrors
 
-__all__ = ["AdhesionConvergenceDoc", "AdhesionDoc", "TractionSeparationDoc", "BarrierDoc", "LiAdsorptionDoc", "LiSiteEnergy", "InterfaceDoc", "Provenance",
+__all__ = ["PreparedInterfaceDoc", "InterfaceResultDoc", "STATES", "AdhesionConvergenceDoc", "AdhesionDoc", "TractionSeparationDoc", "BarrierDoc", "LiAdsorptionDoc", "LiSiteEnergy", "InterfaceDoc", "Provenance",
            "MDDoc", "PullOffDoc", "LithiationDoc", "DiffusionDoc", "DescriptorDoc",
            "LabelledConfigDoc", "ModelDoc", "ActiveLearningRoundDoc", "SystemErrors"]

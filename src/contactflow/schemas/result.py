@@ -1,8 +1,14 @@
-"""The identifying header shared by per-interface result documents (adhesion, traction–separation)."""
+"""The identifying header shared by per-interface result documents (adhesion, traction–separation …)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+#: what a result's ``state`` may be: ``unbound`` (W_sep ≤ 0: nothing holds the sides together) and
+#: ``suspect`` (numbers computed but physically out of proportion, see ``failure_reason``) are never
+#: classified or exported as good numbers
+STATES = ("successful", "failed", "unbound", "suspect")
+State = Literal["successful", "failed", "unbound", "suspect"]
 
 
 class InterfaceResultDoc(BaseModel):
@@ -14,3 +20,5 @@ class InterfaceResultDoc(BaseModel):
     system: str | None = Field(None, description="film/substrate formulas, e.g. 'Si/C'")
     engine: str = Field(..., description="canonical engine spec")
     settings: dict[str, Any] = Field(default_factory=dict, description="calculation settings that enter doc_key")
+    prepared_key: str | None = Field(
+        None, description="doc_key of the PreparedInterfaceDoc whose geometry this result started from")

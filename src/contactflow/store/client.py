@@ -19,7 +19,7 @@ from pymongo.errors import (
 )
 
 from contactflow.errors import ConfigError, ContactflowError, StoreUnavailableError
-from contactflow.schemas import AdhesionDoc, InterfaceDoc
+from contactflow.schemas import AdhesionDoc, InterfaceDoc, PreparedInterfaceDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
@@ -29,14 +29,22 @@ from contactflow.store.settings import StoreSettings, load_settings, redact_text
 
 
 class DocKind:
-    """One document type: its collection, unique key and query indexes."""
+    """One document type: its collection, unique key and query indexes.
 
-    def __init__(self, name: str, model: type[BaseModel], key: str, indexes: Iterable[str]):
+    ``derived``: the collection is written only by :func:`contactflow.store.views.sync_views` from job
+    records (every task result); ``False`` for the training kinds whose long-running Makers still
+    write each document as it is made (resumable labelling).
+    """
+
+    def __init__(self, name: str, model: type[BaseModel], key: str, indexes: Iterable[str], derived: bool = True):
         self.name, self.model, self.key, self.indexes = name, model, key, tuple(indexes)
+        self.derived = derived
 
 
 KINDS: dict[str, DocKind] = {
     "interfaces": DocKind("interfaces", InterfaceDoc, "interface_id", ["recipe_name", "system"]),
+    "prepared": DocKind("prepared", PreparedInterfaceDoc, "doc_key",
+                        ["interface_id", "recipe_name", "engine", "system", "state"]),
     "adhesion": DocKind(
         "adhesion", AdhesionDoc, "doc_key",
         ["interface_id", "recipe_name", "engine", "system", "state", "w_sep_J_per_m2"],
@@ -49,9 +57,11 @@ KINDS: dict[str, DocKind] = {
     "lithiation": DocKind("lithiation", LithiationDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "state"]),
     "diffusion": DocKind("diffusion", DiffusionDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "species", "state"]),
     "descriptors": DocKind("descriptors", DescriptorDoc, "doc_key", ["interface_id", "recipe_name", "engine", "system", "source"]),
-    "labels": DocKind("labels", LabelledConfigDoc, "doc_key", ["dataset", "system", "source", "state", "split"]),
-    "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"]),
-    "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"]),
+    "labels": DocKind("labels", LabelledConfigDoc, "doc_key", ["dataset", "system", "source", "state", "split"],
+                      derived=False),
+    "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"], derived=False),
+    "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"],
+                         derived=False),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 
@@ -138,6 +148,7 @@ class ContactStore:
             coll.create_index(kind.key, unique=True, name=f"{kind.key}_unique")
             for field in kind.indexes:
                 coll.create_index(field, name=f"{field}_1")
+        self.db["jobs"].create_index("completed_at", name="completed_at_1")  # the views' sync watermark
 
     def collection(self, kind: str):
         """The pymongo collection of a document kind (handles are cached)."""
@@ -245,6 +256,15 @@ class ContactStore:
         return JobStore(docs, additional_stores={"data": data})
 
 
-def open_store(timeout_ms: int = 5000) -> ContactStore:
-    """Open the configured store (starting the embedded server when no URI is configured)."""
-    return ContactStore(timeout_ms=timeout_ms)
+def open_store(timeout_ms: int = 5000, sync: bool = True) -> ContactStore:
+    """Open the configured store (starting the embedded server when no URI is configured).
+
+    With ``sync`` the typed collections first catch up with job records completed since the last sync
+    (see :mod:`contactflow.store.views`): a command killed between a job and its sync is repaired here.
+    """
+    store = ContactStore(timeout_ms=timeout_ms)
+    if sync:
+        from contactflow.store.views import sync_views
+
+        sync_views(store)
+    return store
