@@ -35,3 +35,18 @@ class QueueConfigError(DispatchError, ValueError):
 
 class TrainingInputError(ContactflowError, ValueError):
     """Training data, labelling or model settings that cannot give the requested potential."""
+
+
+class MakerFieldError(ContactflowError, ValueError):
+    """A Maker field (``--set TASK.FIELD=VALUE`` or a recipe's task settings) has a wrong type or range."""
+
+
+#: exit code of a command whose calculations ran but did not all succeed (failed, unbound, suspect)
+EXIT_CALCULATION_FAILED = 3
+
+
+class CalculationsFailed(ContactflowError):
+    """Some calculations ended failed, unbound or suspect: their documents are stored with the reason;
+    the CLI exits with :data:`EXIT_CALCULATION_FAILED` so scripts can tell."""
+
+    exit_code = EXIT_CALCULATION_FAILED

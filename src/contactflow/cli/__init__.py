@@ -25,4 +25,4 @@ def main() -> None:
     except ContactflowError as exc:
         # escape: messages quote user input (specs, URIs, keys) that rich would read as markup
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))

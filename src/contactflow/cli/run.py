@@ -1,110 +1,63 @@
-"""``contactflow run RECIPE --task TASK``: build a recipe, run its task(s) locally, store, print a table.
+"""``contactflow run RECIPE --task TASK``: the recipe's flow run here (build → prepare → tasks), results
+stored through the JobStore and printed per task. All orchestration is in :mod:`contactflow.api`.
 
-The recipe's smallest interface candidate(s) go through :func:`contactflow.flows.recipe_flow` and
-jobflow's ``run_locally``; each task's Maker stores its typed document (AdhesionDoc,
-TractionSeparationDoc, …) and the InterfaceDoc it links to. ``--set task.field=value`` changes a Maker
-field (value parsed as YAML, e.g. ``--set adhesion.relax=false --set adhesion.registry_grid=3``).
+``--set task.field=value`` changes a Maker field (value parsed as YAML, e.g. ``--set adhesion.relax=false
+--set prepare.registry_grid=4``); names, types and ranges are checked before anything is built.
 """
 
 import typer
-import yaml
 
-from contactflow.cli.common import app, console, emit
-from contactflow.errors import ContactflowError
-
-#: document kind each task writes (the table printed after the run)
-TASK_KINDS = {"adhesion": "adhesion", "traction_separation": "traction_separation", "neb": "barriers",
-              "li_adsorption": "li_adsorption", "pull_off": "pull_off", "lithiation": "lithiation",
-              "diffusion": "diffusion", "descriptors": "descriptors"}
-TRACTION_COLUMNS = [
-    ("recipe_name", "recipe"), ("system", "system"), ("engine", "engine"), ("state", "state"),
-    ("n_atoms", "atoms"), ("w_sep_J_per_m2", "W_sep J/m²"), ("sigma_max_GPa", "σ_max GPa"),
-    ("delta_c_A", "δ_c Å"), ("equilibrium_gap_A", "d0 Å"), ("fit_r2", "R²"), ("evaluation_mode", "evaluation"),
-]
+from contactflow.cli.common import app, console, emit, err_console
+from contactflow.errors import CalculationsFailed
 
 
-def parse_sets(sets: list[str] | None, tasks: list[str]) -> dict[str, dict]:
-    """``task.field=value`` strings → ``{task: {field: value}}`` (values parsed with yaml.safe_load)."""
-    out: dict[str, dict] = {}
-    for item in sets or []:
-        key, sep, raw = item.partition("=")
-        task, dot, fieldname = key.strip().partition(".")
-        if not sep or not dot or not fieldname:
-            raise ContactflowError(f"--set {item!r}: expected TASK.FIELD=VALUE, e.g. adhesion.relax=false")
-        if task not in tasks:
-            raise ContactflowError(f"--set {item!r}: task {task!r} is not being run; tasks: {', '.join(tasks)}")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise ContactflowError(f"--set {item!r}: value is not valid YAML ({exc})") from None
-        out.setdefault(task, {})[fieldname] = value
-    return out
+def stage_printer(quiet: bool = False):
+    """A progress callback printing one line per pipeline stage on stderr (silent with ``quiet``)."""
+    def show(stage: str, detail: str) -> None:
+        if not quiet:
+            err_console.print(f"[dim]{stage}:[/dim] {detail}", highlight=False)
+    return show
 
 
-def check_maker_fields(task: str, fields: dict) -> None:
-    """Raise a ContactflowError naming the valid fields when ``fields`` has an unknown one."""
-    import dataclasses
+def print_results(result, fmt: str = "table") -> None:
+    """The prepared interfaces and one table per task; raises CalculationsFailed when any document is
+    not successful (after printing them, with their reasons)."""
+    from contactflow.flows.tasks import TASKS
 
-    from contactflow.flows.recipe import TASK_MAKERS
-
-    valid = {f.name for f in dataclasses.fields(TASK_MAKERS[task])} - {"name", "engine"}
-    bad = sorted(set(fields) - valid)
+    rec = result.plan.recipe
+    for d in result.prepared:
+        shift = d.get("registry_shift_frac") or [0, 0]
+        console.print(f"prepared {d['interface_id']} with {d['engine']}: registry shift ({shift[0]:.3f}, {shift[1]:.3f})"
+                      f"{' (as built)' if d.get('registry_as_built_is_best', True) else ''}, gap "
+                      f"{d.get('as_built_gap_A', 0):.2f} → {d.get('gap_A', 0):.2f} Å"
+                      f"{', relaxed' if d.get('relaxed') else ''} [{d['state']}]", highlight=False)
+    for t in result.plan.tasks:
+        emit(result.documents[t.name], fmt, list(TASKS[t.name].columns), f"{t.name} — {rec.name} ({t.engine or 'no engine'})")
+    bad = result.failed
     if bad:
-        raise ContactflowError(f"unknown field(s) {bad} for task {task!r}; valid: {', '.join(sorted(valid))}")
+        for d in bad:
+            err_console.print(f"{d.get('state')}: {d.get('doc_key')}: {d.get('failure_reason')}", highlight=False)
+        raise CalculationsFailed(f"{len(bad)} of {sum(len(v) for v in result.documents.values())} result(s) "
+                                 "not successful (stored with their reasons)")
 
 
 @app.command("run")
 def run(
     recipe: str = typer.Argument(..., help="Recipe name (see 'contactflow recipes') or path to a YAML file."),
-    task: list[str] = typer.Option(None, "--task", "-t", help="Task(s) to run (default: the recipe's tasks)."),
-    engine: str = typer.Option(None, "--engine", help="Engine spec (default: the recipe's)."),
+    task: list[str] = typer.Option(None, "--task", "-t", help="Task(s) to run (default: the recipe's)."),
+    engine: str = typer.Option(None, "--engine", help="Default engine spec (default: the recipe's)."),
     candidates: int = typer.Option(1, "--candidates", "-n", min=1, help="Run the N smallest candidates."),
-    sets: list[str] = typer.Option(None, "--set", help="TASK.FIELD=VALUE for the task's Maker (repeatable)."),
+    sets: list[str] = typer.Option(None, "--set", help="TASK.FIELD=VALUE for a task's Maker, or prepare.FIELD=VALUE."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
 ):
-    """Build RECIPE, run TASK locally on its smallest candidate(s), store the results, print them."""
-    from contactflow.dispatch import run_flow_locally
-    from contactflow.engines import check_elements, parse_spec
-    from contactflow.flows import recipe_flow
-    from contactflow.flows.recipe import TASK_MAKERS
-    from contactflow.recipes import load_recipe
-    from contactflow.schemas import InterfaceDoc
-    from contactflow.store import open_store
+    """Build RECIPE, prepare its interface once, run TASK(s) from it locally, store and print the results."""
+    from contactflow import api
+    from contactflow.cli.common import check_format
 
-    rec = load_recipe(recipe)
-    if engine:
-        parse_spec(engine)
-        rec = rec.model_copy(update={"engine": engine})
-    tasks = [t.replace("-", "_") for t in (task or rec.tasks)]
-    bad = [t for t in tasks if t not in TASK_MAKERS]
-    if bad:
-        raise ContactflowError(f"unknown task(s) {', '.join(bad)}; valid tasks: {', '.join(TASK_MAKERS)}")
-    kwargs = parse_sets(sets, tasks)
-    for t, fields in kwargs.items():
-        check_maker_fields(t, fields)
-    with console.status(f"building {rec.name} interfaces …"):
-        cands = rec.build()[:candidates]
-    for c in cands:  # an engine without an element of the structure stops here, before any compute
-        check_elements(rec.engine, [s.specie.symbol for s in c.interface])
-    with console.status("starting/connecting to the store …"):
-        store = open_store()
-    with store:
-        for c in cands:
-            store.upsert(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash))
-            console.print(f"built {c.interface_id}: {c.n_atoms} atoms, area {c.area_A2:.1f} Å², "
-                          f"strain {c.strain_pct:.2f} %")
-        flow = recipe_flow(rec, cands, tasks, kwargs)
-        with console.status(f"running {', '.join(tasks)} with {rec.engine} on {len(cands)} interface(s) …"):
-            run_flow_locally(flow, store)
-        ids = [c.interface_id for c in cands]
-        for t in tasks:
-            kind = TASK_KINDS.get(t)
-            if kind is None:
-                continue
-            docs = store.find(kind, {"interface_id": {"$in": ids}, "engine": parse_spec(rec.engine).canonical})
-            cols = TRACTION_COLUMNS if kind == "traction_separation" else None
-            if cols is None:
-                from contactflow.cli.query import ADHESION_COLUMNS
-                from contactflow.store.queries import default_columns
-
-                cols = ADHESION_COLUMNS if kind == "adhesion" else default_columns(kind)
-            emit(docs, "table", cols, f"{t} — {rec.name}")
+    check_format(fmt)
+    plan = api.plan(recipe, task, engine, sets, limit=candidates)
+    for t in plan.tasks:
+        if t.engine_reason not in ("recipe engine", "analysis only (no engine)"):
+            err_console.print(f"engine: {t.name} runs with {t.engine} ({t.engine_reason})", highlight=False)
+    result = api.run(plan, progress=stage_printer(fmt != "table"))
+    print_results(result, fmt)

@@ -2,11 +2,10 @@
 job queue (FireWorks LaunchPad in the contactflow store; workers local or through SLURM)."""
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from contactflow.cli.common import app, console, emit
+from contactflow.cli.common import app, console
 from contactflow.errors import ContactflowError
 
 queue_app = typer.Typer(help="Queue templates and batch workers (FireWorks qlaunch: SLURM, PBS, SGE, LSF).",
@@ -14,33 +13,6 @@ queue_app = typer.Typer(help="Queue templates and batch workers (FireWorks qlaun
 app.add_typer(queue_app, name="queue")
 
 VIA = ("local", "fireworks")
-
-
-def parse_sets(items: list[str] | None, tasks: list[str]) -> dict:
-    """``--set TASK.FIELD=VALUE`` (value read as YAML) → ``{task: {field: value}}``, fields checked
-    against the task's Maker."""
-    from dataclasses import fields
-
-    from contactflow.flows.recipe import TASK_MAKERS
-
-    out: dict = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        task, dot, fld = key.strip().partition(".")
-        if not sep or not dot or not fld:
-            raise ContactflowError(f"--set {item!r}: expected TASK.FIELD=VALUE, e.g. adhesion.relax=false")
-        if task not in TASK_MAKERS:
-            raise ContactflowError(f"--set {item!r}: unknown task {task!r}; valid: {', '.join(TASK_MAKERS)}")
-        valid = [f.name for f in fields(TASK_MAKERS[task]) if f.name != "name"]
-        if fld not in valid:
-            raise ContactflowError(f"--set {item!r}: {TASK_MAKERS[task].__name__} has no field {fld!r}; "
-                                   f"valid: {', '.join(valid)}")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise ContactflowError(f"--set {item!r}: value {raw!r} is not a YAML scalar/list/mapping") from None
-        out.setdefault(task, {})[fld] = value
-    return out
 
 
 @app.command()
@@ -51,65 +23,31 @@ def submit(
     project: str = typer.Option(None, "--project", help="Project name for 'contactflow status --project'."),
     dedupe: bool = typer.Option(False, "--dedupe", help="Do not submit if the same workflow is already on the LaunchPad."),
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N candidates (smallest area first)."),
+    engine: str = typer.Option(None, "--engine", help="Default engine spec (default: the recipe's)."),
     sets: list[str] = typer.Option(None, "--set", help="Maker field, TASK.FIELD=VALUE (e.g. adhesion.relax=false)."),
 ):
-    """Build a recipe's interfaces and run its tasks here, or submit them as one FireWorks workflow."""
-    from contactflow.cli.query import ADHESION_COLUMNS
-    from contactflow.flows import recipe_flow
-    from contactflow.recipes import load_recipe
-    from contactflow.recipes.model import KNOWN_TASKS
-    from contactflow.schemas import InterfaceDoc
-    from contactflow.store import open_store
+    """Build a recipe's interfaces and run its flow here, or submit the same flow as one FireWorks workflow."""
+    from contactflow import api
+    from contactflow.cli.run import print_results, stage_printer
 
     if via not in VIA:
         raise ContactflowError(f"unknown --via {via!r}; valid: {', '.join(VIA)}")
-    rec = load_recipe(recipe)
-    tasks = list(task) if task else list(rec.tasks)
-    bad = [t for t in tasks if t not in KNOWN_TASKS]
-    if bad:
-        raise ContactflowError(f"unknown task(s) {bad}; valid tasks: {', '.join(KNOWN_TASKS)}")
-    maker_kwargs = parse_sets(sets, tasks)
-    store = open_store()  # fails fast (before the build) when the store/LaunchPad is unreachable
-    with store:
-        lp = key = None
-        if via == "fireworks":
-            from contactflow.dispatch.fireworks import find_submitted, get_launchpad, submission_key
+    plan = api.plan(recipe, task, engine, sets, limit=limit)
+    if via == "local":
+        print_results(api.run(plan, progress=stage_printer()))
+        return
+    from contactflow.store import open_store
 
-            lp = get_launchpad(store)
-            # same building parameters (recipe_hash) and limit => same candidates: checked before the build
-            key = submission_key(recipe_hash=rec.recipe_hash, engine=rec.engine, tasks=sorted(tasks),
-                                 maker_kwargs=maker_kwargs, limit=limit)
-            old = find_submitted(lp, key) if dedupe else None
-            if old:
-                console.print(f"already submitted: workflow {min(old['nodes'])} ({old['state']}, jobs "
-                              f"{sorted(old['nodes'])}); nothing added (--dedupe)")
-                return
-        with console.status(f"building {rec.name} interfaces …"):
-            cands = rec.build()
-        cands = cands[:limit] if limit else cands
-        if not cands:
-            raise ContactflowError(f"recipe {rec.name} built no interface candidates; loosen its 'match' limits")
-        store.upsert_many(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash) for c in cands)
-        flow = recipe_flow(rec, cands, tasks, maker_kwargs)
-        if via == "local":
-            from contactflow.dispatch import run_flow_locally
-
-            with console.status(f"running {len(flow.jobs)} job(s) with {rec.engine} …"):
-                run_flow_locally(flow, store)
-            docs = store.find("adhesion", {"interface_id": {"$in": [c.interface_id for c in cands]}})
-            emit(docs, "table", ADHESION_COLUMNS, f"{rec.name}")
-            return
-        from contactflow.dispatch.fireworks import submit_flow
-
-        res = submit_flow(flow, lp, project=project, key=key, dedupe=dedupe, name=rec.name,
-                          metadata={"recipe": rec.name, "tasks": tasks})
+    with open_store() as store:  # fails fast (before the build) when the store/LaunchPad is unreachable
+        res = api.submit(plan, store, project=project, dedupe=dedupe, progress=stage_printer())
+        where = f"{escape(store.display_uri)} (database {store.settings.database})"
     if res.duplicate:
         console.print(f"already submitted: workflow {res.workflow_id} ({res.state}, jobs {res.fw_ids}); "
                       "nothing added (--dedupe)")
         return
     cats = ", ".join(f"{k} {v}" for k, v in sorted(res.categories.items()))
     console.print(f"submitted workflow {res.workflow_id}: {len(res.fw_ids)} job(s) ({escape(cats)}) to the LaunchPad in "
-                  f"{escape(store.display_uri)} (database {store.settings.database})")
+                  f"{where}")
 
 
 @app.command()

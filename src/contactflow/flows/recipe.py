@@ -1,42 +1,110 @@
-"""Turn a recipe and its built candidates into one jobflow ``Flow``."""
+"""Turn a recipe and its built candidates into one jobflow ``Flow``:
+
+    interface (InterfaceDoc) → prepare (per engine) → property jobs (by reference to the prepared doc)
+
+Each candidate gets one preparation per engine its tasks use; the preparation relaxes the interface
+when any of its tasks wants a relaxed interface, so a relaxation is done once and reused.
+"""
+
+from dataclasses import dataclass
 
 from jobflow import Flow
 
-from contactflow.jobs.adhesion import AdhesionMaker
-from contactflow.jobs.descriptors import DescriptorMaker
-from contactflow.jobs.diffusion import DiffusionMaker
-from contactflow.jobs.li_sites import InterfaceLiAdsorptionMaker
-from contactflow.jobs.lithiation import LithiationMaker
-from contactflow.jobs.neb import InterfaceNEBMaker
-from contactflow.jobs.pull_off import PullOffMaker
-from contactflow.jobs.traction import TractionSeparationMaker
-from contactflow.recipes import InterfaceRecipe
+from contactflow.errors import ContactflowError
+from contactflow.flows.tasks import TASKS, engine_for, task
 
-TASK_MAKERS = {"adhesion": AdhesionMaker, "neb": InterfaceNEBMaker, "li_adsorption": InterfaceLiAdsorptionMaker, "traction_separation": TractionSeparationMaker,
-               "pull_off": PullOffMaker, "lithiation": LithiationMaker, "diffusion": DiffusionMaker,
-               "descriptors": DescriptorMaker}
+#: ``--set prepare.FIELD=VALUE`` sets fields of the preparation (registry grid, gap scan, relaxation)
+PREPARE = "prepare"
 
 
-def recipe_flow(recipe: InterfaceRecipe, candidates: list, tasks: list[str] | None = None,
-                maker_kwargs: dict | None = None) -> Flow:
-    """One job per (candidate, task), all with the recipe's engine.
+@dataclass
+class PlannedTask:
+    """A task of a flow with its engine, why that engine, and its Maker."""
+
+    name: str
+    engine: str | None
+    engine_reason: str
+    maker: object
+
+
+def plan_tasks(recipe, tasks: list[str] | None = None, maker_kwargs: dict | None = None) -> list[PlannedTask]:
+    """The tasks of a recipe run with their engines and validated Makers (nothing is computed).
+
+    Raises
+    ------
+    ContactflowError
+        Unknown task, an engine that cannot do a task's physics, or a bad Maker field.
+    """
+    names = [task(t).name for t in (tasks or recipe.tasks)]
+    kwargs = maker_kwargs or {}
+    out = []
+    for name in dict.fromkeys(names):
+        eng, why = engine_for(name, recipe.engine, getattr(recipe, "engines", None) or {})
+        out.append(PlannedTask(name, eng, why, TASKS[name].make_maker(eng, kwargs.get(name))))
+    return out
+
+
+def prepare_maker(engine: str, planned: list[PlannedTask], fields: dict | None = None):
+    """The PrepareMaker of one engine: relaxes when a task on that engine wants a relaxed interface."""
+    from contactflow.jobs.prepare import PrepareMaker
+
+    wants = any(TASKS[p.name].relaxed and getattr(p.maker, "relax", True) for p in planned)
+    fields = {"relax": wants, **(fields or {})}
+    bad = sorted(set(fields) - {f for f in PrepareMaker.__dataclass_fields__ if f not in ("name", "engine")})
+    if bad:
+        raise ContactflowError(f"PrepareMaker has no field(s) {', '.join(bad)}; valid: "
+                               f"{', '.join(f for f in PrepareMaker.__dataclass_fields__ if f not in ('name', 'engine'))}")
+    return _make_prepare(engine, fields)
+
+
+def _make_prepare(engine: str, fields: dict):
+    from contactflow.errors import MakerFieldError
+    from contactflow.jobs.prepare import PrepareMaker
+
+    try:
+        return PrepareMaker(engine=engine, **fields)
+    except MakerFieldError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise MakerFieldError(f"PrepareMaker: {exc}") from None
+
+
+def recipe_flow(recipe, candidates: list, tasks: list[str] | None = None, maker_kwargs: dict | None = None) -> Flow:
+    """The recipe's graph for each candidate: interface → prepare (per engine) → tasks.
 
     Parameters
     ----------
     recipe
-        The recipe (engine and default tasks).
+        The :class:`~contactflow.recipes.InterfaceRecipe` (engine, per-task engines, tasks).
     candidates
         ``InterfaceCandidate`` objects built from it.
     tasks
         Tasks to run (default: the recipe's).
     maker_kwargs
-        Extra Maker fields per task name, e.g. ``{"adhesion": {"relax": False}}``.
+        Maker fields per task name, e.g. ``{"adhesion": {"relax": False}, "prepare": {"registry_grid": 4}}``.
     """
+    from contactflow.jobs.prepare import record_interface
+    from contactflow.schemas import InterfaceDoc
+
+    kwargs = dict(maker_kwargs or {})
+    prep_fields = kwargs.pop(PREPARE, {})
+    planned = plan_tasks(recipe, tasks, kwargs)
+    by_engine: dict[str, list[PlannedTask]] = {}
+    for p in planned:
+        by_engine.setdefault(p.engine or recipe.engine, []).append(p)
+    preparers = {eng: prepare_maker(eng, group, prep_fields) for eng, group in by_engine.items()}
     jobs = []
-    for task in tasks or recipe.tasks:
-        maker = TASK_MAKERS[task](engine=recipe.engine, **(maker_kwargs or {}).get(task, {}))
-        for cand in candidates:
-            j = maker.make(cand.interface, cand.interface_id, recipe.name)
-            j.name = f"{task}:{recipe.name}:{cand.interface_id}"
-            jobs.append(j)
+    for cand in candidates:
+        iid = cand.interface_id
+        ij = record_interface(InterfaceDoc.from_candidate(cand, recipe.name, recipe.recipe_hash))
+        ij.name = f"interface:{recipe.name}:{iid}"
+        jobs.append(ij)
+        for eng, group in by_engine.items():
+            pj = preparers[eng].make(ij.output.structure, iid, recipe.name)
+            pj.name = f"prepare:{recipe.name}:{iid}:{eng}"
+            jobs.append(pj)
+            for p in group:
+                j = p.maker.make(pj.output, iid, recipe.name)
+                j.name = f"{p.name}:{recipe.name}:{iid}"
+                jobs.append(j)
     return Flow(jobs, name=f"{recipe.name}")

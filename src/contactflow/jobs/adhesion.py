@@ -18,8 +18,10 @@ from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.engines.checks import CalculationFailedError
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
-from contactflow.jobs.relax import relax_fixed_cell
+from contactflow.jobs.base import (
+    check_fields, contactflow_job, doc_key_for, make_provenance, preparation_failure, resolve_prepared, timed,
+)
+from contactflow.jobs.relax import RelaxOutcome, relax_fixed_cell, single_point_energy
 from contactflow.schemas import AdhesionDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
 from contactflow.structures.separation import (  # noqa: F401  (re-exported for callers of jobs.adhesion)
@@ -42,6 +44,11 @@ def split_interface(interface: Interface, fix_bottom_A: float) -> tuple[Atoms, A
     see :func:`contactflow.structures.separation.split_atoms`."""
     return split_atoms(AseAtomsAdaptor.get_atoms(interface), list(interface.film_indices),
                        list(interface.substrate_indices), fix_bottom_A)
+
+
+def _structure(atoms: Atoms):
+    """pymatgen Structure of ASE atoms (fixed atoms become selective dynamics), for result documents."""
+    return AseAtomsAdaptor.get_structure(atoms)
 
 
 def unstrained_film(film: Atoms, interface: Interface) -> Atoms | None:
@@ -101,8 +108,6 @@ class AdhesionMaker(Maker):
         and the strain-corrected W_sep.
     evaluation
         Registry-scan evaluation path: ``auto``, ``batched``, ``energy-only`` or ``sequential``.
-    store_result
-        Upsert the :class:`AdhesionDoc` into the contactflow store.
     calculator_kwargs
         Reserved for engine options.
     """
@@ -119,13 +124,18 @@ class AdhesionMaker(Maker):
     registry_use_best: bool = True
     strain_correction: bool = True
     evaluation: str = "auto"
-    store_result: bool = True
     calculator_kwargs: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        check_fields(self, relax=bool, registry_use_best=bool, strain_correction=bool)
+        check_fields(self, fmax=(0.0, 5.0, "open_low"), max_steps=(1, 100000), fix_bottom_A=(0.0, 10.0),
+                     registry_grid=(0, 12), optimizer=("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "MDMin"),
+                     evaluation=("auto", "batched", "energy-only", "sequential"))
+
     @contactflow_job
-    def make(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> AdhesionDoc:
-        """Compute W_sep of ``interface`` and return (and store) an :class:`AdhesionDoc`."""
-        return self.compute(interface, interface_id, recipe_name)
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> AdhesionDoc:
+        """W_sep of the prepared interface (a PreparedInterfaceDoc by reference, or an Interface)."""
+        return self.compute(prepared, interface_id, recipe_name)
 
     def settings(self) -> dict:
         """The settings that enter the document key."""
@@ -136,36 +146,47 @@ class AdhesionMaker(Maker):
             "registry_use_best": self.registry_use_best, "strain_correction": self.strain_correction,
         }
 
-    def compute(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> AdhesionDoc:
+    def compute(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> AdhesionDoc:
         """The job body, callable outside jobflow (used by the convergence helper)."""
         from contactflow.engines import check_elements, engine_info
 
+        interface, pdoc = resolve_prepared(prepared, relaxed=False)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
+        recipe_name = recipe_name or (pdoc.recipe_name if pdoc else None)
         check_elements(self.engine, [s.specie.symbol for s in interface])  # before any compute
         info = engine_info(self.engine, self.device)
         settings = self.settings()
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
+        prepared_key = pdoc.doc_key if pdoc else None
         base = dict(
-            doc_key=doc_key_for("ad", {"interface_id": interface_id, "engine": info.spec, "settings": settings}), interface_id=interface_id,
-            recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
-            area_A2=interface_area(interface),
+            doc_key=doc_key_for("ad", {"interface_id": interface_id, "engine": info.spec, "settings": settings,
+                                       **({"prepared": prepared_key} if prepared_key else {})}),
+            interface_id=interface_id, recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec,
+            settings=settings, prepared_key=prepared_key, area_A2=interface_area(interface),
             strain_pct=principal_strain_pct(interface), n_atoms=len(interface), relaxed=self.relax,
-            fmax_eV_per_A=self.fmax if self.relax else None,
+            fmax_eV_per_A=self.fmax if self.relax else None, structure=interface,
         )
         result: dict = {}
         with timed() as timer:
-            try:
-                self._run(interface, base["area_A2"], result)
-            except CalculationFailedError as exc:
-                result["failure_reason"] = str(exc)
-                result["w_sep_J_per_m2"] = None
+            reason = preparation_failure(pdoc)
+            if reason:
+                result["failure_reason"] = reason
+            else:
+                try:
+                    self._run(interface, base["area_A2"], result, pdoc)
+                except CalculationFailedError as exc:
+                    result["failure_reason"] = str(exc)
+                    result["w_sep_J_per_m2"] = None
         state = "failed" if result.get("failure_reason") else "successful"
-        doc = AdhesionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
-        if self.store_result:
-            persist(doc)
-        return doc
+        w = result.get("w_sep_J_per_m2")
+        if state == "successful" and w is not None and w <= 0:
+            state = "unbound"
+            result["failure_reason"] = (f"W_sep = {w:.3f} J/m² ≤ 0 with {info.spec}: the film does not bind to the "
+                                        "substrate (no contact type; not exported)")
+        return AdhesionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
-    def _run(self, interface: Interface, area: float, result: dict) -> None:
+    def _run(self, interface: Interface, area: float, result: dict, pdoc=None) -> None:
         from contactflow.engines import get_calculator
         from contactflow.engines.calculators import committee_spread
 
@@ -180,7 +201,7 @@ class AdhesionMaker(Maker):
         atoms, film, sub = split_interface(iface, self.fix_bottom_A)
         e, members = {}, {}
         for k, a in (("interface", atoms), ("film", film), ("substrate", sub)):
-            e[k] = relax_fixed_cell(a, calc, self.fmax, 1).energy_eV
+            e[k] = single_point_energy(a, calc)
             spread = committee_spread(calc)
             if spread:
                 members[k] = np.asarray(spread["energies_eV"])
@@ -193,14 +214,27 @@ class AdhesionMaker(Maker):
                       interface_gap_A=interface_gap_A(atoms, film_idx, sub_idx))
         e_film_strained = e["film"]
         if self.relax:
-            out = {k: relax_fixed_cell(a, calc, self.fmax, self.max_steps, self.optimizer)
-                   for k, a in (("interface", atoms), ("film", film), ("substrate", sub))}
+            jobs = [("film", film), ("substrate", sub)]
+            reuse = pdoc is not None and pdoc.relaxed and pdoc.relaxed_structure is not None
+            if not reuse:
+                jobs.insert(0, ("interface", atoms))
+            out = {k: relax_fixed_cell(a, calc, self.fmax, self.max_steps, self.optimizer) for k, a in jobs}
+            if reuse:  # the preparation relaxed the interface once for every task: reuse it
+                r_atoms = AseAtomsAdaptor.get_atoms(pdoc.relaxed_structure)
+                out["interface"] = RelaxOutcome(r_atoms, float(pdoc.e_interface_relaxed_eV),
+                                                bool(pdoc.relax_converged), int(pdoc.relax_steps or 0),
+                                                pdoc.relax_max_force_eV_per_A)
+                result["relaxed_interface_from"] = "prepared"
             converged = all(o.converged for o in out.values())
             result.update(
                 relax_converged=converged, relax_steps={k: o.steps for k, o in out.items()},
+                relax_max_force_eV_per_A={k: o.max_force_eV_per_A for k, o in out.items()},
                 e_interface_eV=out["interface"].energy_eV, e_film_eV=out["film"].energy_eV,
                 e_substrate_eV=out["substrate"].energy_eV,
                 interface_gap_A=interface_gap_A(out["interface"].atoms, film_idx, sub_idx),
+                relaxed_structure=_structure(out["interface"].atoms),
+                relaxed_film_structure=_structure(out["film"].atoms),
+                relaxed_substrate_structure=_structure(out["substrate"].atoms),
             )
             e_film_strained = out["film"].energy_eV
             if converged:
@@ -242,12 +276,14 @@ class AdhesionMaker(Maker):
         free = unstrained_film(film, iface)
         if free is None:
             return  # no lattice-match record (e.g. a hand-built interface): nothing to correct against
-        steps = self.max_steps if self.relax else 1
-        out = relax_fixed_cell(free, calc, self.fmax, steps, self.optimizer)
-        if not out.converged:
-            result["failure_reason"] = (result.get("failure_reason") or "") + (
-                f"relaxation of the unstrained film did not reach fmax={self.fmax} eV/Å in {steps} steps")
-            return
+        if self.relax:
+            out = relax_fixed_cell(free, calc, self.fmax, self.max_steps, self.optimizer)
+            if not out.converged:
+                result["failure_reason"] = (result.get("failure_reason") or "") + (
+                    f"relaxation of the unstrained film did not reach fmax={self.fmax} eV/Å in {self.max_steps} steps")
+                return
+        else:
+            out = RelaxOutcome(free, single_point_energy(free, calc), True, 0)
         e_strain = (e_film_strained - out.energy_eV) / area * EV_PER_A2_TO_J_PER_M2
         result.update(e_film_unstrained_eV=out.energy_eV, film_strain_energy_J_per_m2=e_strain)
         if result.get("w_sep_J_per_m2") is not None:
@@ -282,8 +318,7 @@ def recipe_variant(recipe, parameter: str, value):
     return recipe.model_copy(update=update)
 
 
-def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_J_per_m2: float = 0.02,
-                      store_interfaces: bool = True):
+def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_J_per_m2: float = 0.02):
     """Raise a parameter until W_sep changes by less than ``tol_J_per_m2`` between successive values.
 
     Parameters
@@ -299,8 +334,6 @@ def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_
         The :class:`AdhesionMaker` that computes each step (its documents are stored as usual).
     tol_J_per_m2
         Stop at the first value whose W_sep is within this of the previous one (0.02 J/m² default).
-    store_interfaces
-        Store the InterfaceDoc of every built variant (so every AdhesionDoc links to one).
 
     Returns
     -------
@@ -313,6 +346,7 @@ def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_
     if len(values) < 2:
         raise RecipeError("convergence needs at least two values to compare")
     steps, converged, prev = [], False, None
+    interfaces, documents = [], []
     cands_by_area = None
     for v in values:
         if parameter == "area":
@@ -326,9 +360,9 @@ def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_
         else:
             rec = recipe_variant(recipe, parameter, v)
             cand = rec.build()[0]
-        if store_interfaces and maker.store_result:
-            persist(InterfaceDoc.from_candidate(cand, rec.name, rec.recipe_hash))
+        interfaces.append(InterfaceDoc.from_candidate(cand, rec.name, rec.recipe_hash))
         doc = maker.compute(cand.interface, cand.interface_id, rec.name)
+        documents.append(doc)
         w = doc.w_sep_J_per_m2
         steps.append({"value": v, "interface_id": cand.interface_id, "n_atoms": doc.n_atoms,
                       "area_A2": doc.area_A2, "strain_pct": doc.strain_pct, "w_sep_J_per_m2": w,
@@ -341,7 +375,7 @@ def converge_adhesion(recipe, parameter: str, values, maker: AdhesionMaker, tol_
         prev = w
     last = steps[-1] if steps else {}
     return AdhesionConvergenceDoc(
-        recipe_name=recipe.name, engine=maker.engine, parameter=parameter, tol_J_per_m2=tol_J_per_m2,
+        interfaces=interfaces, documents=documents, recipe_name=recipe.name, engine=maker.engine, parameter=parameter, tol_J_per_m2=tol_J_per_m2,
         steps=steps, converged=converged, converged_value=last.get("value") if converged else None,
         w_sep_J_per_m2=last.get("w_sep_J_per_m2") if converged else None,
         failure_reason=None if converged else (

@@ -59,6 +59,49 @@ def resolve_prepared(prepared, *, relaxed: bool = True):
     return prepared, None
 
 
+def check_fields(maker, **rules) -> None:
+    """Validate Maker fields when the Maker is made (types and ranges), one line per problem.
+
+    Parameters
+    ----------
+    maker
+        The Maker dataclass instance.
+    **rules
+        ``field=(lo, hi)`` numeric range (inclusive; a third item ``"open_low"`` excludes ``lo``),
+        ``field=("a", "b", …)`` allowed strings, ``field=bool`` (or another type) the type.
+
+    Raises
+    ------
+    MakerFieldError
+        Naming the Maker, the field, the value given and what is valid.
+    """
+    from contactflow.errors import MakerFieldError
+
+    who = type(maker).__name__
+    for name, rule in rules.items():
+        value = getattr(maker, name)
+        if isinstance(rule, type):
+            if rule is bool and not isinstance(value, bool):
+                raise MakerFieldError(f"{who}.{name} = {value!r}: expected true or false")
+            if rule is not bool and not isinstance(value, rule):
+                raise MakerFieldError(f"{who}.{name} = {value!r}: expected {rule.__name__}")
+            continue
+        if rule and all(isinstance(r, str) for r in rule):
+            if value not in rule:
+                raise MakerFieldError(f"{who}.{name} = {value!r}: valid values are {', '.join(rule)}")
+            continue
+        lo, hi, *opt = rule
+        is_int = isinstance(lo, int) and isinstance(hi, int) and not isinstance(lo, bool)
+        ok_type = isinstance(value, int) if is_int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok_type:
+            raise MakerFieldError(f"{who}.{name} = {value!r}: expected {'an integer' if is_int else 'a number'} "
+                                  f"in [{lo}, {hi}]")
+        low_ok = value > lo if opt and opt[0] == "open_low" else value >= lo
+        if not (low_ok and value <= hi) or value != value:
+            bracket = "(" if opt and opt[0] == "open_low" else "["
+            raise MakerFieldError(f"{who}.{name} = {value!r}: out of range; valid: {bracket}{lo}, {hi}]")
+
+
 def preparation_failure(doc) -> str | None:
     """The reason a task must not start from a prepared document (``None`` when it may)."""
     if doc is not None and doc.state != "successful":

@@ -8,7 +8,7 @@ from jobflow import Maker
 
 from contactflow.analysis.descriptors import all_descriptors, as_atoms, split_sides
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, doc_key_for, persist
+from contactflow.jobs.base import contactflow_job, doc_key_for
 from contactflow.jobs.md import _system_of
 from contactflow.schemas.md import DescriptorDoc
 from contactflow.schemas.provenance import Provenance
@@ -81,8 +81,6 @@ class DescriptorMaker(Maker):
         Thickness of each side's contact layer, Å.
     probe_radius_A
         Probe radius of the void search, Å.
-    store_result
-        Upsert the :class:`DescriptorDoc`.
     """
 
     name: str = "descriptors"
@@ -92,7 +90,6 @@ class DescriptorMaker(Maker):
     contact_distance_A: float = 4.0
     depth_A: float = 2.0
     probe_radius_A: float = 1.0
-    store_result: bool = True
 
     def settings(self) -> dict:
         return {"bond_scale": self.bond_scale, "cutoffs": self.cutoffs or None,
@@ -100,12 +97,14 @@ class DescriptorMaker(Maker):
                 "probe_radius_A": self.probe_radius_A}
 
     @contactflow_job
-    def make(self, interface, interface_id: str | None = None, recipe_name: str | None = None) -> DescriptorDoc:
-        """Describe ``interface`` (as built) and return (and store) a :class:`DescriptorDoc`."""
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> DescriptorDoc:
+        """Describe the prepared (relaxed, when relaxed) interface and return a :class:`DescriptorDoc`."""
+        from contactflow.jobs.base import resolve_prepared
+
+        interface, pdoc = resolve_prepared(prepared)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
         film = getattr(interface, "film_indices", None)
         sub = getattr(interface, "substrate_indices", None)
         doc = describe(interface, interface_id, recipe_name, film=film or None, sub=sub or None,
                        settings=self.settings())
-        if self.store_result:
-            persist(doc)
         return doc

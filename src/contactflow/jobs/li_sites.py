@@ -12,7 +12,7 @@ from ase import Atoms
 from jobflow import Flow, Maker
 from pymatgen.core import Structure
 
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, resolve_prepared, timed
 from contactflow.schemas.barrier import LiAdsorptionDoc, LiSiteEnergy
 from contactflow.structures.li_sites import (
     LiSite, SiteFindingError, find_adsorption_sites, find_interface_sites, find_interstitial_sites, insert_li,
@@ -96,8 +96,6 @@ class LiAdsorptionMaker(Maker):
     li_reference
         ``bcc`` (bcc Li bulk relaxed with the engine) or ``atom`` (isolated Li atom, energy 0 for MLPs
         that reference atoms; stated in the document).
-    store_result
-        Upsert the :class:`LiAdsorptionDoc` into the store.
     """
 
     name: str = "li_adsorption"
@@ -110,7 +108,6 @@ class LiAdsorptionMaker(Maker):
     fix_bottom_A: float = 0.0
     min_dist_A: float = 1.5
     li_reference: str = "bcc"
-    store_result: bool = True
     relax_kwargs: dict = field(default_factory=dict)
 
     @contactflow_job
@@ -128,7 +125,7 @@ class LiAdsorptionMaker(Maker):
         from contactflow.engines import engine_info, get_calculator, resolve_device
         from contactflow.engines.batch import BatchChooser, get_evaluator
         from contactflow.jobs.neb import to_atoms
-        from contactflow.jobs.relax import relax_fixed_cell
+        from contactflow.jobs.relax import relax_or_evaluate
 
         if self.li_reference not in ("bcc", "atom"):
             raise SiteFindingError(f"unknown li_reference {self.li_reference!r}; valid: bcc, atom")
@@ -154,15 +151,15 @@ class LiAdsorptionMaker(Maker):
             if self.li_reference == "atom":
                 li = Atoms("Li", positions=[[0, 0, 0]], cell=[20, 20, 20], pbc=True)
                 e_li = evaluator.evaluate([li])[0].energy_eV
-            steps = self.max_steps if self.relax else 1
+            steps = self.max_steps if self.relax else 0
             host_atoms = to_atoms(host, self.fix_bottom_A)
-            rh = relax_fixed_cell(host_atoms, calc, self.fmax, steps)
+            rh = relax_or_evaluate(host_atoms, calc, self.fmax, steps)
             ranked = rank_sites_by_energy(host, sites, evaluator, chooser)[: self.max_sites]
             out = []
             for site, _ in ranked:
                 with_li = insert_li(host, site)
                 a = to_atoms(with_li, self.fix_bottom_A)
-                r = relax_fixed_cell(a, calc, self.fmax, steps)
+                r = relax_or_evaluate(a, calc, self.fmax, steps)
                 li_new = r.atoms.get_scaled_positions()[-1]
                 disp = float(np.linalg.norm(r.atoms.positions[-1] - a.positions[-1]))
                 eb = r.energy_eV - rh.energy_eV - e_li if (r.converged and rh.converged) else None
@@ -186,8 +183,6 @@ class LiAdsorptionMaker(Maker):
                     result["deviation_from_reference_eV"] = best.binding_energy_eV - reference_binding_energy_eV
         state = "failed" if result.get("failure_reason") else "successful"
         doc = LiAdsorptionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
-        if self.store_result:
-            persist(doc)
         return doc
 
 
@@ -206,16 +201,18 @@ class InterfaceLiAdsorptionMaker(Maker):
     fix_bottom_A: float = 1.0
     adsorption_kwargs: dict = field(default_factory=dict)
 
-    def make(self, interface, interface_id: str, recipe_name: str | None = None) -> Flow:
-        """Flow of binding-energy jobs for the interface (and bare sides)."""
+    @contactflow_job
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> list:
+        """Binding energies at the prepared (relaxed) interface and on the bare sides: one
+        :class:`LiAdsorptionDoc` per host (the prepared geometry arrives by reference, so the hosts are
+        known only when the job runs)."""
+        interface, pdoc = resolve_prepared(prepared)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
         m = LiAdsorptionMaker(engine=self.engine, fix_bottom_A=self.fix_bottom_A, **self.adsorption_kwargs)
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
-        jobs = [m.make(interface, label=f"{film_f}/{sub_f} interface", region="interface",
-                       interface_id=interface_id, recipe_name=recipe_name)]
+        hosts = [(interface, f"{film_f}/{sub_f} interface", "interface")]
         if self.compare_bare:
-            jobs.append(m.make(interface.substrate, label=f"bare {sub_f}", region="surface",
-                               interface_id=interface_id, recipe_name=recipe_name))
-            jobs.append(m.make(interface.film, label=f"bare {film_f}", region="surface",
-                               interface_id=interface_id, recipe_name=recipe_name))
-        return Flow(jobs, name=f"li_adsorption:{interface_id}")
+            hosts += [(interface.substrate, f"bare {sub_f}", "surface"), (interface.film, f"bare {film_f}", "surface")]
+        return [m.compute(h, label=lab, region=reg, interface_id=interface_id, recipe_name=recipe_name)
+                for h, lab, reg in hosts]

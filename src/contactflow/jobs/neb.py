@@ -24,7 +24,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.engines.batch import BATCH_MODES, BatchChooser, ImageEvaluator
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, resolve_prepared, timed
 from contactflow.schemas.barrier import BarrierDoc
 from contactflow.structures.li_sites import LiSite
 
@@ -364,8 +364,6 @@ class LiMigrationNEBMaker(Maker):
     relax_radius_A
         When set, only atoms within this distance of the Li's initial or final position move (endpoints
         and band); the far field is frozen. For large interface cells: fewer soft modes, fewer steps.
-    store_result
-        Upsert the :class:`BarrierDoc` into the contactflow store.
     optimizer_kwargs
         Extra keyword arguments of the band optimizer.
     """
@@ -386,7 +384,6 @@ class LiMigrationNEBMaker(Maker):
     batch: str = "auto"
     min_path_dist_A: float = 0.5
     relax_radius_A: float | None = None
-    store_result: bool = True
     optimizer_kwargs: dict = field(default_factory=dict)
 
     def check(self) -> None:
@@ -516,10 +513,7 @@ class LiMigrationNEBMaker(Maker):
                         f"NEB did not converge in {self.max_steps} steps: largest force "
                         f"{out.max_force_eV_per_A:.3f} eV/Å > fmax {self.fmax} eV/Å")
         state = "failed" if result.get("failure_reason") else "successful"
-        doc = BarrierDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
-        if self.store_result:
-            persist(doc)
-        return doc
+        return BarrierDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
 
 def committee_uncertainty(engine: str, device: str, images: list[Atoms]) -> dict:
@@ -711,9 +705,12 @@ class InterfaceNEBMaker(Maker):
             f"(≥ {self.min_path_dist_A} Å from atoms) among {len(sites)} candidates; raise max_hop_A")
 
     @contactflow_job
-    def interface_hop(self, interface, interface_id: str, recipe_name: str | None = None) -> BarrierDoc:
-        """NEB of a Li hop between the two chosen voids in the interface gap."""
+    def interface_hop(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> BarrierDoc:
+        """NEB of a Li hop between the two chosen voids in the gap of the prepared (relaxed) interface."""
         from contactflow.structures.li_sites import insert_li
+
+        interface, pdoc = resolve_prepared(prepared)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
 
         a, b, _ = self.pick_interface_hop(interface)
         system = f"{interface.film.composition.reduced_formula}/{interface.substrate.composition.reduced_formula}"

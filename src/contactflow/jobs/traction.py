@@ -23,7 +23,9 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.jobs.adhesion import EV_PER_A2_TO_J_PER_M2
 from contactflow.structures.separation import interface_gap_A, separation_images  # noqa: F401
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.base import (
+    check_fields, contactflow_job, doc_key_for, make_provenance, preparation_failure, resolve_prepared, timed,
+)
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.structures.interfaces import interface_area, principal_strain_pct
 
@@ -144,8 +146,6 @@ class TractionSeparationMaker(Maker):
         A fit with a lower R² is stored as failed (the curve is not UBER-like).
     evaluation
         ``auto``, ``batched``, ``energy-only`` or ``sequential`` (see :mod:`contactflow.engines.energies`).
-    store_result
-        Upsert the :class:`TractionSeparationDoc` into the contactflow store.
     """
 
     name: str = "traction_separation"
@@ -159,8 +159,19 @@ class TractionSeparationMaker(Maker):
     repulsive_cut: float = 0.5
     min_r2: float = 0.98
     evaluation: str = "auto"
-    store_result: bool = True
     evaluation_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_fields(self, n_points=(5, 500), below_A=(0.0, 5.0), above_A=(0.5, 30.0), gap_min_A=(0.3, 10.0),
+                     repulsive_cut=(0.0, 1.0), min_r2=(0.0, 1.0),
+                     evaluation=("auto", "batched", "energy-only", "sequential"))
+        if self.gaps_A is not None:
+            if not isinstance(self.gaps_A, (list, tuple)) or len(self.gaps_A) < 5 or not all(
+                    isinstance(g, (int, float)) and not isinstance(g, bool) and g > 0 for g in self.gaps_A):
+                from contactflow.errors import MakerFieldError
+
+                raise MakerFieldError(f"TractionSeparationMaker.gaps_A = {self.gaps_A!r}: expected a list of ≥ 5 "
+                                      "positive gaps in Å (or null for n_points gaps around the prepared gap)")
 
     def gap_grid(self, built_gap_A: float) -> list[float]:
         """The gaps to scan, Å, ascending."""
@@ -170,14 +181,22 @@ class TractionSeparationMaker(Maker):
         return [float(x) for x in np.linspace(lo, built_gap_A + self.above_A, self.n_points)]
 
     @contactflow_job
-    def make(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> TractionSeparationDoc:
-        """Scan, fit and return (and store) a :class:`TractionSeparationDoc`."""
-        return self.compute(interface, interface_id, recipe_name)
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> TractionSeparationDoc:
+        """Scan from the prepared registry and gap (a PreparedInterfaceDoc by reference, or an Interface),
+        fit, and return a :class:`TractionSeparationDoc`."""
+        return self.compute(prepared, interface_id, recipe_name)
 
-    def compute(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> TractionSeparationDoc:
+    def compute(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> TractionSeparationDoc:
         """The job body, callable outside jobflow."""
         from contactflow.engines import CalculationFailedError, check_elements, engine_info
         from contactflow.engines.energies import EnergyEvaluator
+
+        # the rigid prepared geometry: the separation curve is rigid, so it starts unrelaxed at the
+        # prepared registry and gap (the adhesion job's rigid W_sep is computed on the same geometry)
+        interface, pdoc = resolve_prepared(prepared, relaxed=False)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
+        recipe_name = recipe_name or (pdoc.recipe_name if pdoc else None)
+        prepared_key = pdoc.doc_key if pdoc else None
 
         check_elements(self.engine, [s.specie.symbol for s in interface])  # before any compute
         info = engine_info(self.engine, self.device)
@@ -193,36 +212,50 @@ class TractionSeparationMaker(Maker):
         film_f = interface.film.composition.reduced_formula
         sub_f = interface.substrate.composition.reduced_formula
         base = dict(
-            doc_key=doc_key_for("ts", {"interface_id": interface_id, "engine": info.spec, "settings": settings}), interface_id=interface_id,
-            recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
+            doc_key=doc_key_for("ts", {"interface_id": interface_id, "engine": info.spec, "settings": settings,
+                                       **({"prepared": prepared_key} if prepared_key else {})}),
+            interface_id=interface_id, prepared_key=prepared_key, structure=interface, recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
             area_A2=area, strain_pct=principal_strain_pct(interface), n_atoms=len(interface), gaps_A=gaps,
         )
         result: dict = {}
         with timed() as timer:
-            images, cell_atoms = separation_images(atoms, film_idx, gaps)
-            ev = EnergyEvaluator(self.engine, self.device, self.evaluation, **self.evaluation_kwargs)
-            result["evaluation_mode"] = ev.mode
-            try:
-                t0 = time.perf_counter()
-                e_img = ev.energies(images)
-                result["evaluation_wall_s"] = time.perf_counter() - t0
-                result["evaluation_mode"] = ev.decision
-                e_film, e_sub = ev.energies([cell_atoms[film_idx], cell_atoms[sub_idx]])
-            except CalculationFailedError as exc:
-                result["failure_reason"] = str(exc)
+            if preparation_failure(pdoc):
+                result["failure_reason"] = preparation_failure(pdoc)
             else:
-                eb = [(e - e_film - e_sub) / area * EV_PER_A2_TO_J_PER_M2 for e in e_img]
-                result.update(
-                    e_film_eV=e_film, e_substrate_eV=e_sub, binding_energy_J_per_m2=eb,
-                    w_sep_curve_J_per_m2=-min(eb),
-                    raw_curve_data={"gaps_A": gaps, "e_interface_eV": e_img},
-                )
-                result.update(self._fit(gaps, eb))
+                self._scan(atoms, film_idx, sub_idx, gaps, area, result)
         state = "failed" if result.get("failure_reason") else "successful"
-        doc = TractionSeparationDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
-        if self.store_result:
-            persist(doc)
-        return doc
+        if result.get("unbound"):
+            state = "unbound"
+        result.pop("unbound", None)
+        return TractionSeparationDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
+
+    def _scan(self, atoms, film_idx, sub_idx, gaps, area, result) -> None:
+        from contactflow.engines import CalculationFailedError
+        from contactflow.engines.energies import EnergyEvaluator
+
+        images, cell_atoms = separation_images(atoms, film_idx, gaps)
+        ev = EnergyEvaluator(self.engine, self.device, self.evaluation, **self.evaluation_kwargs)
+        result["evaluation_mode"] = ev.mode
+        try:
+            t0 = time.perf_counter()
+            e_img = ev.energies(images)
+            result["evaluation_wall_s"] = time.perf_counter() - t0
+            result["evaluation_mode"] = ev.decision
+            e_film, e_sub = ev.energies([cell_atoms[film_idx], cell_atoms[sub_idx]])
+        except CalculationFailedError as exc:
+            result["failure_reason"] = str(exc)
+        else:
+            eb = [(e - e_film - e_sub) / area * EV_PER_A2_TO_J_PER_M2 for e in e_img]
+            result.update(
+                e_film_eV=e_film, e_substrate_eV=e_sub, binding_energy_J_per_m2=eb,
+                w_sep_curve_J_per_m2=-min(eb),
+                raw_curve_data={"gaps_A": gaps, "e_interface_eV": e_img},
+            )
+            if min(eb) >= 0:
+                result.update(unbound=True, failure_reason=(
+                    f"E_b(d) ≥ 0 at every gap ({min(eb):.3f} J/m² lowest): the film does not bind; no cohesive law"))
+            else:
+                result.update(self._fit(gaps, eb))
 
     def _fit(self, gaps: list[float], eb: list[float]) -> dict:
         try:

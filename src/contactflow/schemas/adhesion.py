@@ -5,13 +5,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contactflow.schemas.provenance import Provenance
-from contactflow.schemas.result import InterfaceResultDoc
+from contactflow.schemas.types import InterfaceField, StructureField  # noqa: F401
+from contactflow.schemas.interface import InterfaceDoc
+from contactflow.schemas.result import InterfaceResultDoc, State
 
 
 class AdhesionDoc(InterfaceResultDoc):
     """Work of separation W_sep = (E_film + E_substrate − E_interface)/A, positive for bound interfaces."""
 
-    state: Literal["successful", "failed"] = Field(..., description="failed documents carry no W_sep numbers")
+    state: State = Field(..., description="failed documents carry no W_sep numbers; unbound: W_sep ≤ 0")
     failure_reason: str | None = Field(None, description="why the calculation failed or did not converge")
     area_A2: float = Field(..., description="interface area used to normalise W_sep, Å²")
     strain_pct: float | None = Field(None, description="largest principal in-plane film strain of the match, %")
@@ -30,6 +32,14 @@ class AdhesionDoc(InterfaceResultDoc):
     relaxed: bool = Field(..., description="whether W_sep_J_per_m2 comes from relaxed structures")
     relax_converged: bool | None = Field(None, description="all three relaxations reached fmax")
     relax_steps: dict[str, int] = Field(default_factory=dict, description="optimizer steps used per structure")
+    relax_max_force_eV_per_A: dict[str, float | None] = Field(
+        default_factory=dict, description="largest force on a free atom after each relaxation (measured), eV/Å")
+    relaxed_interface_from: str | None = Field(
+        None, description="'prepared' when the relaxed interface is the preparation's (relaxed once for all tasks)")
+    structure: InterfaceField | None = Field(None, description="the interface W_sep_rigid was computed on")
+    relaxed_structure: StructureField | None = Field(None, description="the relaxed interface (relaxed runs)")
+    relaxed_film_structure: StructureField | None = Field(None, description="the relaxed free film slab")
+    relaxed_substrate_structure: StructureField | None = Field(None, description="the relaxed free substrate slab")
     fmax_eV_per_A: float | None = Field(None, description="force convergence criterion of the relaxations, eV/Å")
     interface_gap_A: float | None = Field(None, description="film–substrate gap after relaxation, Å")
     e_film_unstrained_eV: float | None = Field(
@@ -73,6 +83,8 @@ class AdhesionConvergenceDoc(BaseModel):
         description="per value: value, interface_id, n_atoms, area_A2, strain_pct, w_sep_J_per_m2 (J/m²), state, doc_key",
     )
     converged: bool = Field(..., description="whether two successive values agreed within tol_J_per_m2")
+    interfaces: list[InterfaceDoc] = Field(default_factory=list, description="the interface built at each step")
+    documents: list[AdhesionDoc] = Field(default_factory=list, description="the AdhesionDoc of each step")
     converged_value: Any = Field(None, description="the first value whose W_sep agreed with the previous one")
     w_sep_J_per_m2: float | None = Field(None, description="W_sep at converged_value, J/m²")
     failure_reason: str | None = Field(None, description="why the series did not converge")

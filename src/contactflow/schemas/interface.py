@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.types import InterfaceField
 
 
 class InterfaceDoc(BaseModel):
@@ -27,7 +28,7 @@ class InterfaceDoc(BaseModel):
     n_film_atoms: int = Field(..., description="atoms in the film slab")
     n_substrate_atoms: int = Field(..., description="atoms in the substrate slab")
     composition: dict[str, float] = Field(..., description="element counts of the interface cell")
-    structure: dict[str, Any] = Field(..., description="pymatgen Interface.as_dict()")
+    structure: InterfaceField = Field(..., description="the built interface (pymatgen Interface)")
     provenance: Provenance = Field(default_factory=Provenance, description="who built it and when")
 
     @classmethod

@@ -4,9 +4,9 @@ property job of a recipe starts from."""
 from typing import Literal
 
 from pydantic import Field
-from pymatgen.core.interface import Interface
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.types import InterfaceField, StructureField  # noqa: F401
 from contactflow.schemas.result import InterfaceResultDoc
 
 
@@ -40,11 +40,11 @@ class PreparedInterfaceDoc(InterfaceResultDoc):
     relax_steps: int | None = Field(None, description="optimizer steps the relaxation took")
     relax_max_force_eV_per_A: float | None = Field(None, description="largest force on a free atom after relaxing, eV/Å")
     e_interface_relaxed_eV: float | None = Field(None, description="energy of the relaxed interface, eV")
-    structure: Interface = Field(..., description="the prepared interface (registry and gap applied, not relaxed)")
-    relaxed_structure: Interface | None = Field(None, description="the relaxed prepared interface, when relaxed")
+    structure: InterfaceField = Field(..., description="the prepared interface (registry and gap applied, not relaxed)")
+    relaxed_structure: InterfaceField | None = Field(None, description="the relaxed prepared interface, when relaxed")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")
 
     @property
-    def geometry(self) -> Interface:
+    def geometry(self):
         """The geometry tasks that want the best available structure start from (relaxed if relaxed)."""
         return self.relaxed_structure if self.relaxed_structure is not None else self.structure

@@ -5,7 +5,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from contactflow.schemas.provenance import Provenance
-from contactflow.schemas.result import InterfaceResultDoc
+from contactflow.schemas.types import InterfaceField, StructureField  # noqa: F401
+from contactflow.schemas.result import InterfaceResultDoc, State
 
 
 class TractionSeparationDoc(InterfaceResultDoc):
@@ -16,7 +17,8 @@ class TractionSeparationDoc(InterfaceResultDoc):
     Xu–Needleman law: W_sep = e σ_max δ_c) that FEA and phase-field models take.
     """
 
-    state: Literal["successful", "failed"] = Field(..., description="failed documents carry no fitted numbers")
+    state: State = Field(..., description="failed documents carry no fitted numbers; unbound: E_b(d) ≥ 0 everywhere")
+    structure: InterfaceField | None = Field(None, description="the interface at the gap the scan is built around")
     failure_reason: str | None = Field(None, description="why the calculation or the fit failed")
     area_A2: float = Field(..., description="interface area used to normalise energies, Å²")
     strain_pct: float | None = Field(None, description="largest principal in-plane film strain of the match, %")

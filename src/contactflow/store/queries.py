@@ -44,22 +44,15 @@ QUERY_KINDS: dict[str, tuple[str, ...]] = {
     "descriptors": ("descriptors", "descriptor"),
 }
 
-#: candidate recipe task names that produce each kind (the first one the recipes know is used)
-_TASK_CANDIDATES = {
-    "adhesion": ("adhesion",), "traction-separation": ("traction_separation", "traction", "czm"),
-    "barriers": ("neb", "li_migration_neb", "barriers"), "md": ("md", "mlp_md", "reaxff_md"),
-    "descriptors": ("descriptors", "descriptor"), "interfaces": ("build",), "diffusion": ("diffusion", "md"),
-}
-
-
 def producing_task(kind: str) -> str:
-    """The recipe task that produces documents of ``kind`` (for "run this task" messages)."""
-    cands = _TASK_CANDIDATES.get(kind, (kind,))
-    try:
-        from contactflow.recipes.model import KNOWN_TASKS
-    except ImportError:  # pragma: no cover - recipes always ship with the package
-        return cands[0]
-    return next((t for t in cands if t in KNOWN_TASKS), cands[0])
+    """The recipe task that produces documents of ``kind`` (for "run this task" messages), from the
+    task registry."""
+    from contactflow.flows.tasks import TASKS
+
+    colls = QUERY_KINDS.get(kind, (kind,))
+    return next((t.name for t in TASKS.values() if t.kind in colls or t.kind == kind.replace("-", "_")),
+                "build" if kind == "interfaces" else kind)
+
 
 _OPS = {"==": "$eq", "=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 _FIELD_RE = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"

@@ -1,0 +1,191 @@
+"""Prepare an interface once for every property job: registry scan, gap from a short E(d), optional
+relaxation. The lowest-energy registry and gap are chosen per engine and recorded.
+
+No peer searches the in-plane registry of the two slabs (pymatgen issue 3618); the as-built gap of
+a lattice-matching builder is a guess (3 Å here), not the engine's equilibrium. Every task of a recipe
+flow starts from this job's :class:`~contactflow.schemas.PreparedInterfaceDoc` (by jobflow reference),
+so adhesion, traction–separation, NEB and MD describe the same geometry, and a relaxation is done once.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from jobflow import Maker
+from pymatgen.core.interface import Interface
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from contactflow.engines.checks import CalculationFailedError
+from contactflow.jobs.base import check_fields, contactflow_job, doc_key_for, make_provenance, timed
+from contactflow.jobs.relax import relax_fixed_cell
+from contactflow.schemas.prepared import PreparedInterfaceDoc
+from contactflow.structures.interfaces import interface_area
+from contactflow.structures.separation import (
+    interface_gap_A, parabola_minimum, registry_shifts, separation_images, shifted, split_atoms,
+)
+
+#: 1 eV/Å² in J/m²
+EV_PER_A2_TO_J_PER_M2 = 16.02176634
+
+
+def with_geometry(interface: Interface, atoms) -> Interface:
+    """A copy of ``interface`` (labels, offsets, match record kept) with the positions of ``atoms``."""
+    d = interface.as_dict()
+    frac = interface.lattice.get_fractional_coords(atoms.positions)
+    for site, xyz, abc in zip(d["sites"], atoms.positions, frac):
+        site["xyz"], site["abc"] = [float(x) for x in xyz], [float(x) for x in abc]
+    return Interface.from_dict(d)
+
+
+def set_registry_and_gap(interface: Interface, shift_frac, gap_A: float) -> Interface:
+    """A copy with the film shifted in plane by ``shift_frac`` (fractions of a, b) and moved along the
+    normal to a film–substrate gap of ``gap_A`` (c lengthened or shortened by the same amount)."""
+    out = interface.copy()
+    if any(abs(s) > 1e-9 for s in shift_frac):
+        out.in_plane_offset = np.asarray(out.in_plane_offset, dtype=float) + np.asarray(shift_frac, dtype=float)
+    atoms = AseAtomsAdaptor.get_atoms(out)
+    now = interface_gap_A(atoms, list(out.film_indices), list(out.substrate_indices))
+    out.gap = max(0.0, float(out.gap) + (gap_A - now))
+    return out
+
+
+@dataclass
+class PrepareMaker(Maker):
+    """Registry scan → gap from a short E(d) scan → optional fixed-cell relaxation, for one engine.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    engine
+        Engine spec.
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    registry_grid
+        n ≥ 2 scans the film's in-plane shift on an n × n grid of the interface cell (rigid single
+        points at the as-built gap); 0 or 1: keep the as-built registry. 3 includes the AB shifts
+        (1/3, 2/3) of a hexagonal cell.
+    gap_below_A, gap_above_A, gap_points
+        The E(d) scan: ``gap_points`` gaps from the as-built gap − below to + above, Å.
+    gap_min_A
+        Smallest gap ever scanned, Å.
+    relax
+        Relax the prepared interface at fixed cell (bottom substrate layer fixed); every task that needs
+        a relaxed interface reuses it.
+    fmax, max_steps, optimizer, fix_bottom_A
+        Relaxation settings (eV/Å, steps, ASE optimizer, fixed bottom layer in Å).
+    evaluation
+        Single-point path of the scans: ``auto``, ``batched``, ``energy-only`` or ``sequential``.
+    """
+
+    name: str = "prepare"
+    engine: str = "chgnet+d3"
+    device: str = "auto"
+    registry_grid: int = 3
+    gap_below_A: float = 0.6
+    gap_above_A: float = 1.2
+    gap_points: int = 7
+    gap_min_A: float = 1.2
+    relax: bool = False
+    fmax: float = 0.05
+    max_steps: int = 300
+    optimizer: str = "FIRE"
+    fix_bottom_A: float = 1.0
+    evaluation: str = "auto"
+
+    def __post_init__(self):
+        check_fields(self, registry_grid=(0, 12), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
+                     gap_points=(3, 41), gap_min_A=(0.5, 5.0), fmax=(1e-4, 5.0, "open_low"), max_steps=(1, 100000),
+                     fix_bottom_A=(0.0, 10.0))
+        check_fields(self, optimizer=("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "MDMin"),
+                     evaluation=("auto", "batched", "energy-only", "sequential"), relax=bool)
+
+    def settings(self) -> dict:
+        """The settings that enter the document key."""
+        return {"registry_grid": self.registry_grid if self.registry_grid > 1 else 0,
+                "gap_below_A": self.gap_below_A, "gap_above_A": self.gap_above_A, "gap_points": self.gap_points,
+                "gap_min_A": self.gap_min_A, "relax": self.relax,
+                **({"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
+                    "fix_bottom_A": self.fix_bottom_A} if self.relax else {})}
+
+    @contactflow_job
+    def make(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> PreparedInterfaceDoc:
+        """Prepare ``interface`` (an ``Interface``, or an InterfaceDoc's ``structure`` by reference)."""
+        return self.compute(interface, interface_id, recipe_name)
+
+    def compute(self, interface: Interface, interface_id: str, recipe_name: str | None = None) -> PreparedInterfaceDoc:
+        """The job body, callable outside jobflow."""
+        from contactflow.engines import check_elements, engine_info
+
+        if isinstance(interface, dict):
+            interface = Interface.from_dict(interface)
+        check_elements(self.engine, [s.specie.symbol for s in interface])  # before any compute
+        info = engine_info(self.engine, self.device)
+        film_f = interface.film.composition.reduced_formula
+        sub_f = interface.substrate.composition.reduced_formula
+        atoms = AseAtomsAdaptor.get_atoms(interface)
+        atoms.set_constraint()
+        film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
+        g0 = interface_gap_A(atoms, film_idx, sub_idx)
+        settings = self.settings()
+        base = dict(doc_key=doc_key_for("pr", {"interface_id": interface_id, "engine": info.spec, "settings": settings}),
+                    interface_id=interface_id, recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec,
+                    settings=settings, n_atoms=len(interface), area_A2=interface_area(interface), as_built_gap_A=g0)
+        result: dict = {"structure": interface, "gap_A": g0}
+        with timed() as timer:
+            try:
+                self._run(interface, atoms, film_idx, sub_idx, g0, base["area_A2"], result)
+            except CalculationFailedError as exc:
+                result["failure_reason"] = str(exc)
+        state = "failed" if result.get("failure_reason") else "successful"
+        return PreparedInterfaceDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
+
+    def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result) -> None:
+        from contactflow.engines import get_calculator
+        from contactflow.engines.energies import EnergyEvaluator
+
+        calc = get_calculator(self.engine, self.device)
+        ev = EnergyEvaluator(self.engine, self.device, self.evaluation, calculator=calc)
+        shift = (0.0, 0.0)
+        if self.registry_grid > 1:
+            shifts = registry_shifts(self.registry_grid)
+            e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
+            i_best = int(np.argmin(e_reg))
+            # keep the as-built registry unless another is lower by more than numerical noise (1 meV)
+            if e_reg[i_best] < e_reg[0] - 1e-3:
+                shift = shifts[i_best]
+            result.update(registry_grid=self.registry_grid, registry_shifts_frac=[list(s) for s in shifts],
+                          registry_energies_eV=[float(e) for e in e_reg], registry_shift_frac=list(shift),
+                          registry_as_built_is_best=shift == (0.0, 0.0))
+        reg_atoms = shifted(atoms, film_idx, shift)
+        gaps = [float(g) for g in np.linspace(max(self.gap_min_A, g0 - self.gap_below_A), g0 + self.gap_above_A,
+                                              self.gap_points)]
+        images, base_cell = separation_images(reg_atoms, film_idx, gaps)
+        e_gap = ev.energies(images)
+        e_film, e_sub = ev.energies([base_cell[film_idx], base_cell[sub_idx]])
+        gap, e_min = parabola_minimum(gaps, e_gap)
+        result.update(gap_scan_A=gaps, gap_scan_energies_eV=[float(e) for e in e_gap], gap_A=gap,
+                      e_film_eV=float(e_film), e_substrate_eV=float(e_sub))
+        prepared = set_registry_and_gap(interface, shift, gap)
+        p_atoms = AseAtomsAdaptor.get_atoms(prepared)
+        p_atoms.set_constraint()
+        # the prepared cell's energy and W_sep, with the slabs in the same cell (same vacuum)
+        e_int, e_f, e_s = ev.energies([p_atoms, p_atoms[film_idx], p_atoms[sub_idx]])
+        result.update(structure=prepared, e_interface_eV=float(e_int), e_film_eV=float(e_f), e_substrate_eV=float(e_s),
+                      w_sep_rigid_J_per_m2=(e_f + e_s - e_int) / area * EV_PER_A2_TO_J_PER_M2)
+        if self.relax:
+            start, _, _ = split_atoms(p_atoms, film_idx, sub_idx, self.fix_bottom_A)
+            out = relax_fixed_cell(start, calc, self.fmax, self.max_steps, self.optimizer)
+            result.update(relaxed=True, relax_converged=out.converged, relax_steps=out.steps,
+                          relax_max_force_eV_per_A=out.max_force_eV_per_A, e_interface_relaxed_eV=out.energy_eV,
+                          relaxed_structure=with_geometry(prepared, out.atoms))
+            if not out.converged:
+                result["failure_reason"] = (
+                    f"relaxation of the prepared interface did not reach fmax={self.fmax} eV/Å in {self.max_steps} "
+                    f"steps (largest force {out.max_force_eV_per_A:.3f} eV/Å)")
+
+
+@contactflow_job
+def record_interface(doc):
+    """The flow's first job: the built :class:`~contactflow.schemas.InterfaceDoc`, written by the JobStore
+    like every result (its ``structure`` is what the preparation takes by reference)."""
+    return doc
