@@ -27,7 +27,6 @@ def lif_barriers(store):
     rec = load_recipe("lif_graphite")
     rec = rec.model_copy(update={"film": rec.film.model_copy(update={"layers": 1})})
     cand = rec.build()[0]
-    store.upsert(InterfaceDoc.from_candidate(cand, rec.name, rec.recipe_hash))
     settings = {"n_images": 3, "fmax": 0.05, "max_candidates": 12, "relax_radius_A": 5.0}
     flow = recipe_flow(rec, [cand], ["neb"], {"neb": settings})
     run_flow_locally(flow, store)

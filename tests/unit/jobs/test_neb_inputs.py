@@ -34,7 +34,7 @@ def endpoints(si222):
 
 
 def maker():
-    return LiMigrationNEBMaker(engine="chgnet", store_result=False)
+    return LiMigrationNEBMaker(engine="chgnet")
 
 
 def test_valid_hop_returns_the_li_index(si222):
@@ -104,9 +104,9 @@ def test_path_closer_than_half_angstrom_rejected(si222):
 def test_bad_settings_rejected(si222):
     si, a, b = si222
     with pytest.raises(NEBInputError, match="batch mode"):
-        LiMigrationNEBMaker(batch="gpu-ish", store_result=False).compute(insert_li(si, a), insert_li(si, b))
+        LiMigrationNEBMaker(batch="gpu-ish").compute(insert_li(si, a), insert_li(si, b))
     with pytest.raises(NEBInputError, match="n_images"):
-        LiMigrationNEBMaker(n_images=0, store_result=False).compute(insert_li(si, a), insert_li(si, b))
+        LiMigrationNEBMaker(n_images=0).compute(insert_li(si, a), insert_li(si, b))
 
 
 def test_idpp_band_puts_the_middle_image_on_the_ring_centre(si222):
