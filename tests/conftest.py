@@ -57,3 +57,4 @@ def store(store_uri):
     s = ContactStore(load_settings())
     yield s
     s.close()
+

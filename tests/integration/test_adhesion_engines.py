@@ -12,11 +12,12 @@ the lower part of that window.
 import shutil
 
 import pytest
-from jobflow import Flow, run_locally
+from jobflow import Flow
 
 from contactflow.jobs.adhesion import AdhesionMaker
 from contactflow.structures.carbon import ab_bilayer_interface as ab_bilayer
 from contactflow.store.queries import compare_engines
+from contactflow.dispatch import run_flow_locally
 
 GRAPHITE_WINDOW_J_PER_M2 = (0.32, 0.44)
 
@@ -29,7 +30,7 @@ def test_graphite_bilayer_dft_reaches_the_reference_and_the_mlp_deviation_is_mea
         AdhesionMaker(engine=eng, device="cpu", relax=False, strain_correction=False).make(iface, "if-ab-bilayer", "ab_bilayer")
         for eng in ("cp2k:pbe-d3", "chgnet+d3")
     ]
-    run_locally(Flow(jobs), store=store.jobstore(), ensure_success=True, log=False)
+    run_flow_locally(Flow(jobs), store)
     docs = {d["engine"]: d for d in store.find("adhesion", {"interface_id": "if-ab-bilayer"})}
     assert set(docs) == {"cp2k:pbe-d3", "chgnet+d3"}  # one document per engine
     dft = docs["cp2k:pbe-d3"]
@@ -59,7 +60,7 @@ def test_reaxff_fe3o4_rgo_single_points_and_short_relaxation(store):
     rigid = AdhesionMaker(engine="reaxff:Fe_O_C_H", relax=False)
     short = AdhesionMaker(engine="reaxff:Fe_O_C_H", relax=True, max_steps=40, fmax=0.05, strain_correction=False)
     jobs = [m.make(cand.interface, cand.interface_id, rec.name) for m in (rigid, short)]
-    run_locally(Flow(jobs), store=store.jobstore(), ensure_success=True, log=False)
+    run_flow_locally(Flow(jobs), store)
     docs = store.find("adhesion", {"interface_id": cand.interface_id}, sort=[("relaxed", 1)])
     assert [d["engine"] for d in docs] == ["reaxff:Fe_O_C_H"] * 2
     sp, rx = docs

@@ -18,10 +18,11 @@ import shutil
 
 import numpy as np
 import pytest
-from jobflow import Flow, run_locally
+from jobflow import Flow
 from typer.testing import CliRunner
 
 from contactflow.paths import POTENTIALS_DIR
+from contactflow.dispatch import run_flow_locally
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,7 @@ def test_li_hop_barrier_matches_own_cp2k_neb_and_the_published_range(store):
         ini, fin, label=LABEL, region="bulk", mechanism="interstitial",
         reference_barrier_eV=ref.barrier_forward_eV, reference_source="contactflow CP2K NEB (cp2k:pbe-d3), same cell")
         for eng in (SPEC, "chgnet")]
-    run_locally(Flow(jobs), store=store.jobstore(), ensure_success=True, log=False)
+    run_flow_locally(Flow(jobs), store)
     docs = {d["engine"]: d for d in store.find("barriers", {"label": LABEL})}
     assert set(docs) == {"cp2k:pbe-d3", SPEC, "chgnet"}  # shipped models are keyed repository-relative
     mine = docs[SPEC]
@@ -115,7 +116,7 @@ def test_graphite_bilayer_w_sep_across_engines(store):
     iface = ab_bilayer()
     jobs = [AdhesionMaker(engine=eng, device="cpu", relax=False, strain_correction=False).make(iface, "if-ab-bilayer", "ab_bilayer")
             for eng in ("cp2k:pbe-d3", SPEC, "chgnet+d3")]
-    run_locally(Flow(jobs), store=store.jobstore(), ensure_success=True, log=False)
+    run_flow_locally(Flow(jobs), store)
     cmp = compare_engines(store, "adhesion")
     assert cmp["reference"] == "cp2k:pbe-d3" and len(cmp["engines"]) == 3
     (row,) = cmp["rows"]

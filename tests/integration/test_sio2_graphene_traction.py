@@ -10,9 +10,9 @@ reconstructs when relaxed alone), and the other termination (two O at the contac
 import math
 
 import pytest
-from jobflow import run_locally
 
 from contactflow.jobs.traction import TractionSeparationMaker
+from contactflow.dispatch import run_flow_locally
 
 REVIEW_RANGE_J_PER_M2 = (0.31, 0.35)
 
@@ -37,7 +37,7 @@ def test_sio2_graphene_rigid_work_of_separation_in_the_review_range(store):
     assert cand.n_atoms == 26
     store.upsert(InterfaceDoc.from_candidate(cand, rec.name, rec.recipe_hash))
     job = TractionSeparationMaker(engine="chgnet+d3", device="cpu").make(cand.interface, cand.interface_id, rec.name)
-    run_locally(job, store=store.jobstore(), ensure_success=True, log=False)
+    run_flow_locally(job, store)
     (d,) = store.find("traction_separation", {"interface_id": cand.interface_id})
     assert d["state"] == "successful" and d["fit_r2"] > 0.98
     lo, hi = REVIEW_RANGE_J_PER_M2

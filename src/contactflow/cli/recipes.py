@@ -51,15 +51,22 @@ def recipes_list(fmt: str = typer.Option("table", "--format", help="table, json 
 
 @recipes_app.command("show")
 def recipes_show(name: str = typer.Argument(..., help="Recipe name or YAML path.")):
-    """The full recipe (every field, defaults filled in) as YAML, with its hash."""
+    """The full recipe (every field, defaults filled in) as YAML, with its hash and the engine each task
+    will run with (and why)."""
     import yaml
 
-    from contactflow.recipes import load_recipe
+    from contactflow.api import load_recipe
+    from contactflow.flows.tasks import TASKS, engine_for
 
     r = load_recipe(name)
     console.print(f"# recipe_hash: {r.recipe_hash}", highlight=False)
     console.print(yaml.safe_dump(r.model_dump(mode="json"), sort_keys=False, default_flow_style=None).rstrip(), highlight=False,
                   markup=False)
+    console.print("# engine per task (* = in the recipe's tasks):", highlight=False)
+    for t in TASKS:
+        eng, why = engine_for(t, r.engine, r.engines)
+        mark = "*" if t in r.tasks else " "
+        console.print(f"#  {mark} {t}: {eng or '—'} ({why})", highlight=False, markup=False)
 
 
 def candidate_summary(rank: int, cand) -> dict:

@@ -28,3 +28,12 @@ def graphene_bilayer(gap_A: float = 3.35, vacuum_A: float = 15.0, stacking: str 
 @pytest.fixture
 def bilayer() -> Interface:
     return graphene_bilayer()
+
+
+def run_job(job, store):
+    """Run a Maker's job (or flow) with jobflow against ``store`` and return the job's output document:
+    the JobStore writes it and the typed collections are derived from it (as in every real run)."""
+    from contactflow.dispatch import run_flow_locally
+
+    responses = run_flow_locally(job, store)
+    return responses[job.uuid][1].output
