@@ -125,7 +125,7 @@ def wsep_across_recipes_figure(stats: list[dict], highlight: str | None = None):
         if t.get_text() == highlight:
             t.set_fontweight("bold")
     ax.set_ylabel("W_sep, J/m² (mean, min–max)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=_y_bottom(r["min"] for r in stats))
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Work of separation across recipes")
     fig.tight_layout()
@@ -160,11 +160,26 @@ def _ranked_wsep_figure(stats, recipes, engines, highlight):
         ax.annotate(highlight, (rank[highlight], ax.get_ylim()[1] * 0.95), fontsize=8, ha="left")
     ax.set_xlabel(f"{len(recipes)} recipes ranked by mean W_sep")
     ax.set_ylabel("mean W_sep per engine, J/m²")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=_y_bottom(r["min"] for r in stats))
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Work of separation across recipes")
     fig.tight_layout()
     return fig
+
+
+def contact_class(w_sep_J_per_m2: float | None) -> str:
+    """The review's contact class of a W_sep (J/m²); W_sep ≤ 0 is unbound, never a contact type."""
+    if w_sep_J_per_m2 is None or w_sep_J_per_m2 <= 0:
+        return "unbound (W_sep ≤ 0)"
+    if w_sep_J_per_m2 < WEAK_BELOW_J_PER_M2:
+        return "weak (vdW)"
+    return "bonded" if w_sep_J_per_m2 >= STRONG_FROM_J_PER_M2 else "intermediate"
+
+
+def _y_bottom(values) -> float:
+    """Lower y limit that keeps negative values on the axis (0 when every value is positive)."""
+    lo = min([0.0, *[float(v) for v in values if v is not None]])
+    return 0.0 if lo >= 0 else 1.15 * lo
 
 
 def classify_recipes(stats: list[dict]) -> list[dict]:
@@ -173,7 +188,8 @@ def classify_recipes(stats: list[dict]) -> list[dict]:
     for eng in sorted({str(r["engine"]) for r in stats}):
         ms = [r["mean"] for r in stats if str(r["engine"]) == eng]
         out.append({"engine": eng, "recipes": len(ms), "results": sum(r["n"] for r in stats if str(r["engine"]) == eng),
-                    "weak": sum(m < WEAK_BELOW_J_PER_M2 for m in ms),
+                    "unbound": sum(m <= 0 for m in ms),
+                    "weak": sum(0 < m < WEAK_BELOW_J_PER_M2 for m in ms),
                     "intermediate": sum(WEAK_BELOW_J_PER_M2 <= m < STRONG_FROM_J_PER_M2 for m in ms),
                     "bonded": sum(m >= STRONG_FROM_J_PER_M2 for m in ms)})
     return out
@@ -304,8 +320,7 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
                                         ("strain_pct", "strain %"), ("area_A2", "area Å²")]))
         for d in ok:
             w = d["w_sep_J_per_m2"]
-            d["_class"] = ("weak (vdW)" if w < WEAK_BELOW_J_PER_M2 else
-                           "bonded" if w >= STRONG_FROM_J_PER_M2 else "intermediate")
+            d["_class"] = contact_class(w)
         parts.append(_table(ok, [("interface_id", "interface"), ("engine", "engine"), ("w_sep_J_per_m2", "W_sep J/m²"),
                                  ("_class", "class (review thresholds 0.8 / 1.0 J/m²)")]))
     else:
@@ -331,7 +346,7 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
         parts.append(_png(wsep_across_recipes_figure(stats, highlight=recipe)))
         parts.append(_table(classify_recipes(stats), [
             ("engine", "engine"), ("recipes", "recipes"), ("results", "results"),
-            ("weak", "mean < 0.8 J/m²"), ("intermediate", "0.8–1.0"), ("bonded", "≥ 1.0 J/m²")]))
+            ("unbound", "mean ≤ 0"), ("weak", "0 < mean < 0.8 J/m²"), ("intermediate", "0.8–1.0"), ("bonded", "≥ 1.0 J/m²")]))
         mine = [r for r in stats if r["recipe_name"] == recipe] if len(stats) > 60 else stats
         parts.append(_table(mine, [("recipe_name", "recipe"), ("engine", "engine"), ("n", "results"),
                                    ("mean", "mean W_sep J/m²"), ("min", "min"), ("max", "max")]))
