@@ -479,6 +479,8 @@ class LiMigrationNEBMaker(Maker):
                     climbing_image_max_force_eV_per_A=out.climbing_image_max_force_eV_per_A,
                     batch_mode=out.batch_mode, batch_timings_s=out.batch_timings_s,
                     hop_distance_A=float(np.linalg.norm(mic_displacements(images[0], images[-1])[mi])),
+                    initial_structure=AseAtomsAdaptor.get_structure(_plain(images[0])),
+                    final_structure=AseAtomsAdaptor.get_structure(_plain(images[-1])),
                     initial_li_frac_coords=images[0].get_scaled_positions()[mi].tolist(),
                     final_li_frac_coords=images[-1].get_scaled_positions()[mi].tolist(),
                 )
@@ -492,6 +494,7 @@ class LiMigrationNEBMaker(Maker):
                         saddle_li_frac_coords=sad.get_scaled_positions()[mi].tolist(),
                         saddle_li_min_dist_A=float(sad.get_distances(mi, others, mic=True).min()),
                         saddle_structure=AseAtomsAdaptor.get_structure(_plain(sad)).as_dict(),
+                        band_images=[AseAtomsAdaptor.get_structure(_plain(im)).as_dict() for im in images],
                     )
                     result.update(committee_uncertainty(self.engine, self.device, images))
                     notes = []
@@ -709,17 +712,27 @@ class InterfaceNEBMaker(Maker):
         """NEB of a Li hop between the two chosen voids in the gap of the prepared (relaxed) interface."""
         from contactflow.structures.li_sites import insert_li
 
+        from contactflow.jobs.base import preparation_failure
+
         interface, pdoc = resolve_prepared(prepared)
         interface_id = interface_id or (pdoc.interface_id if pdoc else None)
-
+        if preparation_failure(pdoc):
+            return BarrierDoc(doc_key=doc_key_for("nb", {"prepared": pdoc.doc_key, "engine": self.engine}),
+                              interface_id=interface_id, recipe_name=recipe_name, system=pdoc.system,
+                              label=f"{pdoc.system} interface", region="interface", engine=pdoc.engine,
+                              state="failed", failure_reason=preparation_failure(pdoc), prepared_key=pdoc.doc_key,
+                              n_atoms=pdoc.n_atoms + 1, n_images=self.n_images + 2, moving_index=pdoc.n_atoms,
+                              fmax_eV_per_A=self.fmax)
         a, b, _ = self.pick_interface_hop(interface)
         system = f"{interface.film.composition.reduced_formula}/{interface.substrate.composition.reduced_formula}"
         ref, src = reference_for(system, "interface")
-        return self.neb_maker(fix_bottom_A=self.fix_bottom_A, relax_radius_A=self.relax_radius_A).compute(
+        doc = self.neb_maker(fix_bottom_A=self.fix_bottom_A, relax_radius_A=self.relax_radius_A).compute(
             insert_li(interface, a), insert_li(interface, b), label=f"{system} interface", region="interface",
             mechanism="interstitial", interface_id=interface_id, recipe_name=recipe_name, system=system,
             reference_barrier_eV=ref, reference_source=src,
         )
+        doc.prepared_key = pdoc.doc_key if pdoc else None
+        return doc
 
     @contactflow_job
     def film_bulk_hop(self, bulk: Structure, interface_id: str | None = None, recipe_name: str | None = None) -> BarrierDoc:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.types import StructureField
 
 
 class BarrierDoc(BaseModel):
@@ -51,6 +52,11 @@ class BarrierDoc(BaseModel):
     saddle_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li at the saddle")
     saddle_li_min_dist_A: float | None = Field(None, description="distance of the saddle Li to its nearest atom, Å")
     saddle_structure: dict | None = Field(None, description="pymatgen Structure.as_dict() of the saddle image")
+    initial_structure: StructureField | None = Field(None, description="the (relaxed) initial endpoint")
+    final_structure: StructureField | None = Field(None, description="the (relaxed) final endpoint")
+    band_images: list[dict[str, Any]] | None = Field(
+        None, description="every image of the converged band (Structure.as_dict); routed to GridFS by jobflow")
+    prepared_key: str | None = Field(None, description="PreparedInterfaceDoc the host geometry came from")
     initial_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li, initial image")
     final_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li, final image")
     batch_mode: str | None = Field(None, description="how images were evaluated: batched or sequential (chosen per device)")
