@@ -713,13 +713,14 @@ class MDMaker(Maker):
             Path(self.trajectory_dir, f"{key}.npz").write_bytes(data)
         return MDDoc(**base, **fields, trajectory=encode_trajectory(data), state="successful")
 
-    def run_prepared(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> MDDoc:
+    def run_prepared(self, prepared, interface_id: str | None = None, recipe_name: str | None = None,
+                     prepared_key: str | None = None) -> MDDoc:
         """:meth:`make` without jobflow: MD from the prepared interface (its relaxed geometry when there is
         one) or a bare structure; a failed preparation gives a failed document and no compute."""
         structure, pdoc = resolve_prepared(prepared, relaxed=True)
         interface_id = interface_id or (pdoc.interface_id if pdoc else None)
         recipe_name = recipe_name or (pdoc.recipe_name if pdoc else None)
-        pkey = pdoc.doc_key if pdoc else None
+        pkey = pdoc.doc_key if pdoc else prepared_key
         failure = preparation_failure(pdoc)
         if failure:
             return failed_md_doc(self, structure, failure, task=self.task, interface_id=interface_id,
@@ -727,10 +728,12 @@ class MDMaker(Maker):
         return self.execute(structure, interface_id, recipe_name, task=self.task, prepared_key=pkey)[0]
 
     @contactflow_job
-    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> MDDoc:
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None,
+             prepared_key: str | None = None) -> MDDoc:
         """Run MD on a :class:`~contactflow.schemas.PreparedInterfaceDoc` (by reference) or a pymatgen
-        Structure/Interface; returns the :class:`MDDoc` (jobflow stores it, trajectory to GridFS)."""
-        return self.run_prepared(prepared, interface_id, recipe_name)
+        Structure/Interface; returns the :class:`MDDoc` (jobflow stores it, trajectory to GridFS).
+        ``prepared_key`` records where a bare structure came from (e.g. the diffusion runs)."""
+        return self.run_prepared(prepared, interface_id, recipe_name, prepared_key)
 
 
 def failed_md_doc(maker: MDMaker, structure, reason: str, *, task: str, interface_id=None, recipe_name=None,
@@ -761,12 +764,12 @@ def _is_real(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
-def _check_md_fields(maker, *, at_least_one=(), positive=(), optional_positive=(), non_negative=(), integers=(),
-                     optional_integers=(), real=(), ranges=None, choices=None) -> None:
+def _check_md_fields(maker, *, at_least_one=(), counts=(), positive=(), optional_positive=(), non_negative=(),
+                     integers=(), optional_integers=(), real=(), ranges=None, choices=None) -> None:
     """Validate a Maker's fields when it is made: raise :class:`MDInputError` (a ``ContactflowError`` and
     ``ValueError``) with one line naming the Maker, the field, the value and what is valid.
 
-    ``at_least_one``: integers ≥ 1; ``positive``: finite numbers > 0; ``optional_positive``: ``None`` or
+    ``at_least_one``: integers ≥ 1; ``counts``: integers ≥ 0; ``positive``: finite numbers > 0; ``optional_positive``: ``None`` or
     > 0; ``non_negative``: finite numbers ≥ 0; ``integers``: any integer; ``real``: any finite number;
     ``ranges``: ``{field: (lo, hi, text)}`` with lo ≤ value < hi; ``choices``: ``{field: valid values}``.
     """
@@ -779,6 +782,10 @@ def _check_md_fields(maker, *, at_least_one=(), positive=(), optional_positive=(
         v = getattr(maker, name)
         if not _is_int(v) or v < 1:
             bad(name, "an integer ≥ 1")
+    for name in counts:
+        v = getattr(maker, name)
+        if not _is_int(v) or v < 0:
+            bad(name, "an integer ≥ 0")
     for name in integers:
         if not _is_int(getattr(maker, name)):
             bad(name, "an integer")

@@ -254,11 +254,7 @@ class PullOffMaker(Maker):
             self, at_least_one=("steps_per_increment", "block"),
             positive=("temperature_K", "pull_velocity_A_per_ps", "max_opening_A", "displacement_step_A",
                       "relax_fmax", "fix_bottom_A", "pull_top_A", "thermostat_damping_fs"),
-            integers=("seed",), choices={"mode": MODES})
-        for name in ("relax_steps", "equilibrate_steps"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
-                raise MDInputError(f"PullOffMaker: {name} must be an integer ≥ 0, got {v!r}")
+            counts=("relax_steps", "equilibrate_steps"), integers=("seed",), choices={"mode": MODES})
         if not isinstance(self.md_kwargs, dict):
             raise MDInputError(f"PullOffMaker: md_kwargs must be a dict of MDMaker fields, got {self.md_kwargs!r}")
 
