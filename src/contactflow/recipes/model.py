@@ -76,8 +76,11 @@ class InterfaceRecipe(BaseModel):
                                         "registry"})
         return "rc-" + hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
-    def build(self):
+    def build(self, quench=None):
         """Build the interface candidates (smallest area first; see :mod:`contactflow.recipes.build`).
+
+        ``quench``: the melt–quench function (``Structure → Structure``) for amorphous sides with
+        ``melt_quench_steps > 0``, e.g. ``contactflow.jobs.melt_quench.quencher(engine, steps, seed)``.
 
         Returns
         -------
@@ -85,4 +88,4 @@ class InterfaceRecipe(BaseModel):
         """
         from contactflow.recipes.build import build_recipe
 
-        return build_recipe(self)
+        return build_recipe(self, quench)
