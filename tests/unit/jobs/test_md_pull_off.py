@@ -134,3 +134,41 @@ def test_pull_off_through_jobflow_lands_in_its_collections(emt, store):
     traj = load_trajectory(store, md)
     assert traj["positions_A"].shape == (md["n_frames"], 16, 3) and str(traj["format"]) == "contactflow-npz/1"
     assert view_differences(store) == {}
+
+
+def test_md_and_lithiation_refuse_a_failed_preparation_without_compute(emt):
+    from contactflow.jobs.lithiation import LithiationMaker
+
+    md = MDMaker(engine="chgnet", n_steps=10).run_prepared(prepared(1.0, state="failed"))
+    assert md.state == "failed" and md.attempts == 0 and md.prepared_key == "prep-cu" and md.interface_id == "cu001"
+    li = LithiationMaker(engine="chgnet", device="cpu").execute(prepared(1.0, state="failed"))
+    assert li.state == "failed" and "interface preparation failed" in li.failure_reason and li.steps == []
+    assert CALLS == []
+
+
+def test_diffusion_from_a_prepared_reference_runs_after_the_preparation(emt, store):
+    """In a recipe flow the prepared interface is a jobflow reference: the diffusion job resolves it
+    when it runs and replaces itself by the MD runs and the fit; every MD document keeps the prepared key."""
+    from jobflow import Flow, job
+
+    from contactflow.dispatch import run_flow_locally
+    from contactflow.jobs.diffusion import DiffusionMaker
+
+    @job
+    def emit(doc):
+        return doc
+
+    prep = emit(prepared(2.27))
+    dif = DiffusionMaker(engine="chgnet", device="cpu", species="Cu", temperatures_K=(300.0, 900.0), n_steps=20,
+                         sample_interval=2, md_kwargs={"timestep_fs": 2.0, "check_interval": 2}).make(prep.output)
+    run_flow_locally(Flow([prep, dif]), store)
+    (doc,) = store.find("diffusion", {})
+    assert doc["prepared_key"] == "prep-cu" and doc["interface_id"] == "cu001" and len(doc["points"]) == 2
+    mds = store.find("md", {"task": "diffusion"})
+    assert len(mds) == 2 and {m["prepared_key"] for m in mds} == {"prep-cu"}
+
+    failed = emit(prepared(1.0, state="failed"))
+    dif = DiffusionMaker(engine="chgnet", device="cpu", species="Cu", temperatures_K=(300.0, 900.0)).make(failed.output)
+    run_flow_locally(Flow([failed, dif]), store)
+    (bad,) = store.find("diffusion", {"state": "failed"})
+    assert "interface preparation failed" in bad["failure_reason"]
