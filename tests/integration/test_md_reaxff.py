@@ -144,12 +144,15 @@ def test_reaxff_pull_off_graphite(store, tmp_path):
     from contactflow.dispatch import run_flow_locally
 
     itf = graphite_interface()
+    # 300 FIRE steps leave this cell still relaxing (measured: the 100 fs NVT after it heats to 46 K and
+    # E_pot drops 0.017 eV/atom over its last half → suspect); 2000 steps converge it, and 200 fs of NVT
+    # then hold ⟨T⟩ at 10 K with no drift. Measured: G 0.476 J/m², static W_sep 0.473, σ_peak 2.9 GPa
     m = PullOffMaker(engine="reaxff:cho", temperature_K=10.0, pull_velocity_A_per_ps=20.0, max_opening_A=5.0,
-                     equilibrate_steps=400, fix_bottom_A=0.5, pull_top_A=0.5, block=5,
+                     relax_steps=2000, equilibrate_steps=800, fix_bottom_A=0.5, pull_top_A=0.5, block=5,
                      md_kwargs={"checkpoint_dir": str(tmp_path)})
     job = m.make(itf, "graphite-4L")
     doc = run_flow_locally(job, store)[job.uuid][1].output
-    # relaxed, then 100 fs of NVT: equilibrated, and G and σ_peak in proportion to the static W_sep
+    # equilibrated, and G and σ_peak in proportion to the static W_sep
     assert doc.equilibrated, doc.failure_reason
     assert doc.state == "successful", doc.failure_reason
     # a traction peak inside the curve, then separation
