@@ -153,11 +153,9 @@ def _quencher(rec):
     sides = [getattr(rec, s) for s in ("film", "substrate")]
     if not any(getattr(s, "melt_quench_steps", 0) for s in sides):
         return None
-    try:
-        from contactflow.jobs.melt_quench import quencher
-    except ImportError:  # pragma: no cover - until the melt–quench job lands
-        return None
-    return quencher
+    from contactflow.jobs.melt_quench import quencher
+
+    return lambda spec: quencher(spec.engine, spec.melt_quench_steps, spec.seed)
 
 
 def _check_engines(p: Plan, cand) -> None:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 from ase.build import bulk
-from jobflow import run_locally
 from typer.testing import CliRunner
 
+from contactflow.dispatch import run_flow_locally
 from contactflow.jobs.diffusion import DiffusionMaker
 from contactflow.jobs.md import MDMaker
 
@@ -29,8 +29,7 @@ def test_mlp_nve_conserves_energy(tmp_path):
     # drift of a non-conservative force field or a wrong timestep unit
     si = bulk("Si", "diamond", 5.43, cubic=True)
     doc, run = MDMaker(engine="chgnet", device="cpu", ensemble="nve", temperature_K=300.0, n_steps=100,
-                       sample_interval=5, check_interval=5, checkpoint_dir=str(tmp_path),
-                       store_result=False).execute(si)
+                       sample_interval=5, check_interval=5, checkpoint_dir=str(tmp_path)).execute(si)
     assert doc.state == "successful" and doc.backend == "ase" and doc.timestep_fs == 1.0
     assert abs(doc.energy_drift_eV_per_atom_per_ps) < 2e-3
     e, ek = np.asarray(run.thermo["total_eV"]), np.asarray(run.thermo["kinetic_eV"])
@@ -52,7 +51,7 @@ def test_li_diffusion_arrhenius_flow(store, tmp_path, monkeypatch):
     maker = DiffusionMaker(engine="chgnet", device="cpu", temperatures_K=(500.0, 1200.0), n_steps=200,
                            sample_interval=5, md_kwargs={"timestep_fs": 2.0, "check_interval": 5})
     flow = maker.make(AseAtomsAdaptor.get_structure(li), None, "li_bcc")
-    out = run_locally(flow, store=store.jobstore(), ensure_success=True)
+    out = run_flow_locally(flow, store)
     doc = out[flow.output.uuid][1].output
     assert doc.state == "successful"
     assert 0.0 < doc.activation_energy_eV < 1.0
@@ -64,7 +63,7 @@ def test_li_diffusion_arrhenius_flow(store, tmp_path, monkeypatch):
     from contactflow.continuum.diffusivity import arrhenius_fits, diffusivity_points, diffusivity_table
 
     mds = store.find("md", {"task": "diffusion"})
-    assert len(mds) == 2 and all(m["trajectory_file_id"] for m in mds)
+    assert len(mds) == 2 and all(m["trajectory"]["blob_uuid"] for m in mds)  # trajectories in GridFS
     fits = arrhenius_fits(diffusivity_table(diffusivity_points(mds)))
     assert fits[0]["activation_energy_eV"] == pytest.approx(doc.activation_energy_eV, rel=1e-6)
 

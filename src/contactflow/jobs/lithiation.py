@@ -19,8 +19,10 @@ from ase.constraints import FixAtoms
 from jobflow import Maker
 
 from contactflow.analysis.descriptors import contact_area_fraction, cross_interface_bonds, interface_gap_A
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
-from contactflow.jobs.md import MDInputError, MDMaker, _system_of, bottom_indices, structure_to_atoms
+from contactflow.jobs.base import (
+    contactflow_job, doc_key_for, make_provenance, preparation_failure, resolve_prepared, timed,
+)
+from contactflow.jobs.md import MDInputError, MDMaker, _check_md_fields, _system_of, bottom_indices, structure_to_atoms
 from contactflow.jobs.pull_off import film_substrate_indices
 from contactflow.schemas.md import LithiationDoc, LithiationStep
 
@@ -83,8 +85,6 @@ class LithiationMaker(Maker):
         Fixed substrate bottom, Å.
     min_contact_fraction, debond_gap_A
         Integrity criteria: contact-area fraction at least this, gap below this (Å).
-    store_result
-        Upsert the :class:`LithiationDoc` (and the MD runs' ``MDDoc`` s).
     md_kwargs
         Further :class:`~contactflow.jobs.md.MDMaker` fields.
     """
@@ -103,8 +103,13 @@ class LithiationMaker(Maker):
     min_contact_fraction: float = 0.5
     debond_gap_A: float = 4.5
     seed: int = 0
-    store_result: bool = True
     md_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        _check_md_fields(self, at_least_one=("n_insertions", "li_per_step"), counts=("relax_steps", "md_steps"),
+                         positive=("relax_fmax", "temperature_K", "debond_gap_A"),
+                         non_negative=("fix_bottom_A",), integers=("seed",),
+                         ranges={"min_contact_fraction": (0.0, 1.0 + 1e-12, "[0, 1]")}, choices={"region": REGIONS})
 
     def _measure(self, atoms, film, sub, n_li, n_host, v0, epa) -> LithiationStep:
         vol, t = film_volume_A3(atoms, film)
@@ -117,16 +122,20 @@ class LithiationMaker(Maker):
             contact_area_fraction=frac, n_cross_bonds=int(sum(bonds.values())), potential_energy_per_atom_eV=epa,
             intact=bool(frac >= self.min_contact_fraction and gap < self.debond_gap_A))
 
-    def execute(self, interface, interface_id: str, recipe_name: str | None = None) -> LithiationDoc:
-        """Run the insertion steps and build (and store) the :class:`LithiationDoc`; no jobflow needed."""
+    def execute(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> LithiationDoc:
+        """Run the insertion steps and build the :class:`LithiationDoc` (nothing is written); no jobflow needed.
+
+        ``prepared``: a :class:`~contactflow.schemas.PreparedInterfaceDoc` (its relaxed geometry when there
+        is one) or an interface; a failed preparation gives a failed document and no compute.
+        """
         from contactflow.engines import engine_info, get_calculator
         from contactflow.engines.checks import check_elements
         from contactflow.jobs.relax import relax_fixed_cell
 
-        if self.region not in REGIONS:
-            raise MDInputError(f"unknown lithiation region {self.region!r}; valid: {', '.join(REGIONS)}")
-        if self.n_insertions < 1 or self.li_per_step < 1:
-            raise MDInputError("n_insertions and li_per_step must be ≥ 1")
+        interface, pdoc = resolve_prepared(prepared, relaxed=True)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None) or "unnamed"
+        recipe_name = recipe_name or (pdoc.recipe_name if pdoc else None)
+        pkey = pdoc.doc_key if pdoc else None
         atoms = structure_to_atoms(interface)
         check_elements(self.engine, atoms.get_chemical_symbols() + ["Li"])
         film, sub = film_substrate_indices(interface)
@@ -135,14 +144,21 @@ class LithiationMaker(Maker):
         settings = {k: getattr(self, k) for k in ("n_insertions", "li_per_step", "region", "relax_steps", "relax_fmax",
                                                   "md_steps", "temperature_K", "fix_bottom_A", "seed")}
         settings["md_kwargs"] = self.md_kwargs
-        base = dict(doc_key=doc_key_for("li", {"interface_id": interface_id, "engine": info.spec, "settings": settings}),
-                    interface_id=interface_id, recipe_name=recipe_name, system=_system_of(interface, atoms),
-                    engine=info.spec, settings=settings, n_atoms_initial=len(atoms))
+        base = dict(doc_key=doc_key_for("li", {"interface_id": interface_id, "engine": info.spec, "settings": settings,
+                                               "prepared_key": pkey}),
+                    interface_id=interface_id, recipe_name=recipe_name, prepared_key=pkey,
+                    system=_system_of(interface, atoms), engine=info.spec, settings=settings,
+                    n_atoms_initial=len(atoms))
+        failure = preparation_failure(pdoc)
+        if failure:
+            with timed() as timer:
+                pass
+            return LithiationDoc(**base, state="failed", failure_reason=failure, provenance=make_provenance(info, timer))
         md = MDMaker(engine=self.engine, device=self.device, ensemble="nvt", temperature_K=self.temperature_K,
-                     n_steps=max(1, self.md_steps), store_result=self.store_result, **self.md_kwargs)
+                     n_steps=max(1, self.md_steps), **self.md_kwargs)
         md.validate(atoms)
         calc = get_calculator(self.engine, self.device)
-        steps, reason = [], None
+        steps, reason, md_runs = [], None, []
         with timed() as timer:
             fixed = bottom_indices(atoms, self.fix_bottom_A, sub)
             v0, _ = film_volume_A3(atoms, film)
@@ -170,7 +186,8 @@ class LithiationMaker(Maker):
                 if self.md_steps > 0:
                     md.seed = self.seed + k
                     mdoc, run = md.execute(atoms, interface_id, recipe_name, task="lithiation", fixed=fixed,
-                                           system=base["system"])
+                                           system=base["system"], prepared_key=pkey)
+                    md_runs.append(mdoc)
                     if run is None:
                         reason = f"MD after inserting {n_li} Li failed: {mdoc.failure_reason}"
                         break
@@ -185,12 +202,10 @@ class LithiationMaker(Maker):
         doc = LithiationDoc(**base, steps=steps, state="failed" if reason else "successful", failure_reason=reason,
                             max_volume_strain_pct=max(s.volume_strain_pct for s in steps),
                             integrity_lost_at_n_li=lost, final_structure=AseAtomsAdaptor.get_structure(a).as_dict(),
-                            provenance=make_provenance(info, timer))
-        if self.store_result:
-            persist(doc)
+                            md_runs=md_runs, provenance=make_provenance(info, timer))
         return doc
 
     @contactflow_job
-    def make(self, interface, interface_id: str, recipe_name: str | None = None) -> LithiationDoc:
-        """Lithiate the interface stepwise and return (and store) a :class:`LithiationDoc`."""
-        return self.execute(interface, interface_id, recipe_name)
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None) -> LithiationDoc:
+        """Lithiate the prepared interface stepwise; returns the :class:`LithiationDoc` carrying its MD runs."""
+        return self.execute(prepared, interface_id, recipe_name)

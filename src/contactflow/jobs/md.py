@@ -17,12 +17,13 @@ from the last one. Progress is logged with ns/day.
 
 Trajectory storage (one place): the sampled frames go into a compressed ``.npz`` (format
 ``contactflow-npz/1``: ``numbers``, ``cell``, ``times_ps``, ``positions_A`` unwrapped float32, thermo
-arrays) written to the contactflow store's GridFS bucket ``trajectories`` directly through
-:class:`~contactflow.store.ContactStore` (:func:`save_trajectory` / :func:`load_trajectory`), so the
-``MDDoc`` in the ``md`` collection and its trajectory live in the same database whether or not the job
-ran under a jobflow ``JobStore``. ``MDDoc.trajectory_file_id`` points at the file.
+arrays), base64-encoded into ``MDDoc.trajectory`` (:func:`encode_trajectory`). The Maker is pure: it
+returns the document and writes nothing; jobflow's JobStore routes the ``trajectory`` field to GridFS
+(``jobs.base.DATA_FIELDS``) and leaves a blob reference in the job record and the ``md`` collection.
+:func:`load_trajectory` reads either form back.
 """
 
+import base64
 import hashlib
 import io
 import json
@@ -43,7 +44,9 @@ from contactflow.analysis.dynamics import (
 )
 from contactflow.engines.checks import CalculationFailedError
 from contactflow.errors import ContactflowError
-from contactflow.jobs.base import contactflow_job, doc_key_for, make_provenance, persist, timed
+from contactflow.jobs.base import (
+    contactflow_job, doc_key_for, make_provenance, preparation_failure, resolve_prepared, timed,
+)
 from contactflow.jobs.md_backends import (
     BAROSTATS, ENSEMBLES, THERMOSTATS, AseBackend, LammpsReaxFFBackend, MDBlowUp, MDConfig, kinetic_energy_eV,
     maxwell_boltzmann_velocities,
@@ -52,7 +55,6 @@ from contactflow.schemas.md import MDDoc
 
 log = logging.getLogger(__name__)
 
-TRAJECTORY_BUCKET = "trajectories"
 TRAJECTORY_FORMAT = "contactflow-npz/1"
 #: default timesteps and upper bounds (fs): ReaxFF; MLP without / with H
 REAXFF_TIMESTEP_FS, REAXFF_MAX_TIMESTEP_FS = 0.25, 1.0
@@ -368,37 +370,38 @@ def trajectory_bytes(numbers, cell, run: MDRun) -> bytes:
     return buf.getvalue()
 
 
-def save_trajectory(store, doc_key: str, data: bytes, metadata: dict | None = None) -> str:
-    """Put a trajectory into the store's GridFS bucket ``trajectories`` (replacing older files of the same
-    document); returns the file id as a string."""
-    import gridfs
-
-    fs = gridfs.GridFS(store.db, collection=TRAJECTORY_BUCKET)
-    name = f"{doc_key}.npz"
-    with store._errors(f"writing trajectory {name}"):
-        for old in fs.find({"filename": name}):
-            fs.delete(old._id)
-        return str(fs.put(data, filename=name, metadata={"doc_key": doc_key, "format": TRAJECTORY_FORMAT,
-                                                         **(metadata or {})}))
+def encode_trajectory(data: bytes) -> dict:
+    """The ``MDDoc.trajectory`` value of a ``.npz`` (JSON-safe, so GridFS stores it as it is)."""
+    return {"format": TRAJECTORY_FORMAT, "npz_base64": base64.b64encode(data).decode("ascii")}
 
 
-def load_trajectory(store, file_id: str) -> dict[str, np.ndarray]:
-    """Read a stored trajectory back: ``numbers``, ``cell``, ``times_ps``, ``positions_A``, ``thermo_*``."""
-    import gridfs
-    from bson import ObjectId
-    from bson.errors import InvalidId
+def load_trajectory(store, doc) -> dict[str, np.ndarray]:
+    """A run's trajectory: ``numbers``, ``cell``, ``times_ps``, ``positions_A``, ``thermo_*``.
 
-    fs = gridfs.GridFS(store.db, collection=TRAJECTORY_BUCKET)
-    try:
-        oid = ObjectId(file_id)
-    except (InvalidId, TypeError):
-        raise ContactflowError(f"{file_id!r} is not a trajectory file id (24 hex digits)") from None
-    with store._errors(f"reading trajectory {file_id}"):
-        try:
-            data = fs.get(oid).read()
-        except gridfs.errors.NoFile:
-            raise ContactflowError(f"no trajectory file {file_id} in the store") from None
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+    ``doc`` is an ``MDDoc`` (or its stored dict). Its ``trajectory`` is either the data itself (a
+    document as a Maker returned it) or the JobStore's GridFS blob reference (a document read from the
+    store), which is loaded through ``store.jobstore()``'s data store.
+    """
+    traj = doc.get("trajectory") if isinstance(doc, dict) else getattr(doc, "trajectory", None)
+    key = doc.get("doc_key") if isinstance(doc, dict) else getattr(doc, "doc_key", None)
+    if not traj:
+        raise ContactflowError(f"MD document {key} has no trajectory (failed runs keep none)")
+    if "blob_uuid" in traj:
+        if store is None:
+            raise ContactflowError(f"the trajectory of {key} is in the store; give the store to read it")
+        data_store = store.jobstore().additional_stores[traj.get("store") or "data"]
+        with store._errors(f"reading the trajectory of {key}"):
+            data_store.connect()
+            try:
+                blob = data_store.query_one({"blob_uuid": traj["blob_uuid"]})
+            finally:
+                data_store.close()
+        if blob is None:
+            raise ContactflowError(f"the trajectory blob {traj['blob_uuid']} of {key} is not in the store")
+        traj = blob["data"]
+    if traj.get("format") != TRAJECTORY_FORMAT or "npz_base64" not in traj:
+        raise ContactflowError(f"trajectory of {key} is not in format {TRAJECTORY_FORMAT}")
+    with np.load(io.BytesIO(base64.b64decode(traj["npz_base64"])), allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
 
@@ -464,8 +467,6 @@ class MDMaker(Maker):
         Blow-up thresholds (temperature factor/margin, speed, NVE drift per atom).
     omp_threads
         LAMMPS OPENMP threads (``None``: :func:`default_omp_threads`; 0: plain styles).
-    store_result
-        Upsert the ``MDDoc`` and put the trajectory into GridFS.
     calculator_kwargs
         Reserved for engine options (ReaxFF: QEq settings such as ``qeq_tolerance``).
     """
@@ -496,8 +497,17 @@ class MDMaker(Maker):
     msd_skip_fraction: float = 0.2
     limits: MDLimits = field(default_factory=MDLimits)
     omp_threads: int | None = None
-    store_result: bool = True
     calculator_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        _check_md_fields(
+            self, at_least_one=("n_steps", "check_interval", "sample_interval", "checkpoint_interval"),
+            positive=("temperature_K", "thermostat_damping_fs", "barostat_damping_fs"),
+            optional_positive=("timestep_fs", "max_timestep_fs"), non_negative=("fix_bottom_A",),
+            integers=("seed",), optional_integers=("omp_threads",), real=("pressure_GPa",),
+            ranges={"strain_pct": (-50.0, 100.0, "(-50, 100) %"), "msd_skip_fraction": (0.0, 1.0, "[0, 1)")},
+            choices={"ensemble": ENSEMBLES, "barostat": BAROSTATS,
+                     "thermostat": (*THERMOSTATS, None)})
 
     # -- checks -------------------------------------------------------------------------------
     @property
@@ -633,8 +643,9 @@ class MDMaker(Maker):
     def execute(self, structure, interface_id: str | None = None, recipe_name: str | None = None, *,
                 task: str = "md", fixed=None, pulled=(), pull_velocity_A_per_fs: float = 0.0,
                 pull_increment_A: float = 0.0, pull_increment_steps: int = 0,
-                on_chunk: Callable | None = None, system: str | None = None) -> tuple[MDDoc, MDRun | None]:
-        """Run MD on ``structure`` and build (and store) its :class:`MDDoc`; no jobflow needed."""
+                on_chunk: Callable | None = None, system: str | None = None,
+                prepared_key: str | None = None) -> tuple[MDDoc, MDRun | None]:
+        """Run MD on ``structure`` and build its :class:`MDDoc` (nothing is written); no jobflow needed."""
         from contactflow.engines import engine_info
 
         atoms = apply_inplane_strain(structure_to_atoms(structure), self.strain_pct)
@@ -654,6 +665,7 @@ class MDMaker(Maker):
         doc = self._doc(atoms, run, key, info, timer, attempts=attempts, reason=reason, dt=dt, task=task,
                         interface_id=interface_id, recipe_name=recipe_name, settings=settings,
                         system=system or _system_of(structure, atoms))
+        doc.prepared_key = prepared_key
         return doc, run
 
     def _doc(self, atoms, run, key, info, timer, *, attempts, reason, dt, task, interface_id, recipe_name,
@@ -667,11 +679,8 @@ class MDMaker(Maker):
                     pressure_GPa=self.pressure_GPa if self.ensemble == "npt" else None,
                     strain_pct=self.strain_pct, n_atoms=len(atoms), provenance=make_provenance(info, timer))
         if run is None:
-            doc = MDDoc(**base, state="failed", failure_reason=reason, n_steps_requested=self.n_steps * 2,
-                        n_steps_done=0, simulated_time_ps=0.0)
-            if self.store_result:
-                persist(doc)
-            return doc
+            return MDDoc(**base, state="failed", failure_reason=reason, n_steps_requested=self.n_steps * 2,
+                         n_steps_done=0, simulated_time_ps=0.0)
         th = run.thermo
         half = len(th["time_ps"]) // 2
         tail_T, tail_E = np.asarray(th["temperature_K"][half:]), np.asarray(th["potential_eV"][half:])
@@ -702,19 +711,112 @@ class MDMaker(Maker):
         data = trajectory_bytes(atoms.numbers, atoms.cell, run)
         if self.trajectory_dir:
             Path(self.trajectory_dir, f"{key}.npz").write_bytes(data)
-        doc = MDDoc(**base, **fields, state="successful")
-        if self.store_result:
-            from contactflow.store import open_store
+        return MDDoc(**base, **fields, trajectory=encode_trajectory(data), state="successful")
 
-            with open_store() as store:
-                doc.trajectory_file_id = save_trajectory(store, key, data, {"engine": info.spec, "task": task})
-                store.upsert(doc)
-        return doc
+    def run_prepared(self, prepared, interface_id: str | None = None, recipe_name: str | None = None,
+                     prepared_key: str | None = None) -> MDDoc:
+        """:meth:`make` without jobflow: MD from the prepared interface (its relaxed geometry when there is
+        one) or a bare structure; a failed preparation gives a failed document and no compute."""
+        structure, pdoc = resolve_prepared(prepared, relaxed=True)
+        interface_id = interface_id or (pdoc.interface_id if pdoc else None)
+        recipe_name = recipe_name or (pdoc.recipe_name if pdoc else None)
+        pkey = pdoc.doc_key if pdoc else prepared_key
+        failure = preparation_failure(pdoc)
+        if failure:
+            return failed_md_doc(self, structure, failure, task=self.task, interface_id=interface_id,
+                                 recipe_name=recipe_name, prepared_key=pkey)
+        return self.execute(structure, interface_id, recipe_name, task=self.task, prepared_key=pkey)[0]
 
     @contactflow_job
-    def make(self, structure, interface_id: str | None = None, recipe_name: str | None = None) -> MDDoc:
-        """Run MD on ``structure`` (pymatgen Structure/Interface) and return (and store) an :class:`MDDoc`."""
-        return self.execute(structure, interface_id, recipe_name, task=self.task)[0]
+    def make(self, prepared, interface_id: str | None = None, recipe_name: str | None = None,
+             prepared_key: str | None = None) -> MDDoc:
+        """Run MD on a :class:`~contactflow.schemas.PreparedInterfaceDoc` (by reference) or a pymatgen
+        Structure/Interface; returns the :class:`MDDoc` (jobflow stores it, trajectory to GridFS).
+        ``prepared_key`` records where a bare structure came from (e.g. the diffusion runs)."""
+        return self.run_prepared(prepared, interface_id, recipe_name, prepared_key)
+
+
+def failed_md_doc(maker: MDMaker, structure, reason: str, *, task: str, interface_id=None, recipe_name=None,
+                  prepared_key=None) -> MDDoc:
+    """A failed :class:`MDDoc` made without running anything (e.g. the preparation failed)."""
+    from contactflow.engines import engine_info
+
+    atoms = structure_to_atoms(structure)
+    info = engine_info(maker.engine, "cpu" if maker.is_reaxff else maker.device)
+    with timed() as timer:
+        pass
+    key = doc_key_for("md", {"atoms": atoms_key(atoms), "engine": info.spec, "task": task,
+                             "settings": maker.settings(), "interface_id": interface_id, "failed": reason})
+    return MDDoc(doc_key=key, interface_id=interface_id, recipe_name=recipe_name, prepared_key=prepared_key,
+                 system=_system_of(structure, atoms), task=task, engine=info.spec,
+                 backend="lammps" if maker.is_reaxff else "ase", settings=maker.settings(), state="failed",
+                 failure_reason=reason, attempts=0, ensemble=maker.ensemble,
+                 timestep_fs=maker.resolved_timestep_fs(atoms.get_chemical_symbols())[0],
+                 n_atoms=len(atoms), n_steps_requested=maker.n_steps, n_steps_done=0, simulated_time_ps=0.0,
+                 provenance=make_provenance(info, timer))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _check_md_fields(maker, *, at_least_one=(), counts=(), positive=(), optional_positive=(), non_negative=(),
+                     integers=(), optional_integers=(), real=(), ranges=None, choices=None) -> None:
+    """Validate a Maker's fields when it is made: raise :class:`MDInputError` (a ``ContactflowError`` and
+    ``ValueError``) with one line naming the Maker, the field, the value and what is valid.
+
+    ``at_least_one``: integers ≥ 1; ``counts``: integers ≥ 0; ``positive``: finite numbers > 0; ``optional_positive``: ``None`` or
+    > 0; ``non_negative``: finite numbers ≥ 0; ``integers``: any integer; ``real``: any finite number;
+    ``ranges``: ``{field: (lo, hi, text)}`` with lo ≤ value < hi; ``choices``: ``{field: valid values}``.
+    """
+    cls = type(maker).__name__
+
+    def bad(name, what):
+        raise MDInputError(f"{cls}: {name} must be {what}, got {getattr(maker, name)!r}")
+
+    for name in at_least_one:
+        v = getattr(maker, name)
+        if not _is_int(v) or v < 1:
+            bad(name, "an integer ≥ 1")
+    for name in counts:
+        v = getattr(maker, name)
+        if not _is_int(v) or v < 0:
+            bad(name, "an integer ≥ 0")
+    for name in integers:
+        if not _is_int(getattr(maker, name)):
+            bad(name, "an integer")
+    for name in optional_integers:
+        v = getattr(maker, name)
+        if v is not None and (not _is_int(v) or v < 0):
+            bad(name, "None or an integer ≥ 0")
+    for name in positive:
+        v = getattr(maker, name)
+        if not _is_real(v) or not v > 0:
+            bad(name, "> 0 (a finite number)")
+    for name in optional_positive:
+        v = getattr(maker, name)
+        if v is not None and (not _is_real(v) or not v > 0):
+            bad(name, "None or > 0 (a finite number)")
+    for name in non_negative:
+        v = getattr(maker, name)
+        if not _is_real(v) or v < 0:
+            bad(name, "≥ 0 (a finite number)")
+    for name in real:
+        if not _is_real(getattr(maker, name)):
+            bad(name, "a finite number")
+    for name, (lo, hi, text) in (ranges or {}).items():
+        v = getattr(maker, name)
+        if not _is_real(v) or not lo <= v < hi:
+            bad(name, f"in {text}")
+    for name, valid in (choices or {}).items():
+        v = getattr(maker, name)
+        if v not in valid:
+            shown = ", ".join("None" if x is None else str(x) for x in valid)
+            raise MDInputError(f"{cls}: unknown {name} {v!r}; valid: {shown}")
 
 
 def diffusion_from_run(run: MDRun, symbols: list[str], species, skip_fraction: float = 0.2,

@@ -191,14 +191,14 @@ def _crystal_side(spec, role: str, seed_cell: Lattice | None = None) -> list[tup
     return out
 
 
-def _unmatched(recipe) -> list[InterfaceCandidate]:
+def _unmatched(recipe, quench=None) -> list[InterfaceCandidate]:
     f, s = recipe.film, recipe.substrate
     fk, sk = kind_of(f), kind_of(s)
     out = []
     if sk == "amorphous":  # crystal film on an amorphous substrate
         for slab, term in _crystal_side(f, "film"):
             film_s = decorate_film(_flip_z(slab), f)
-            sub_s = _amorphous(s, film_s.lattice)
+            sub_s = _amorphous(s, film_s.lattice, quench)
             out.append(_finish(recipe, sub_s, film_s, termination=(term, _amorphous_label(s)), match_index=0,
                                props={"film_miller": list(f.miller)}, extra={"film_miller": list(f.miller)}))
         return out
@@ -209,7 +209,7 @@ def _unmatched(recipe) -> list[InterfaceCandidate]:
         subs = [(slab, term, list(s.miller)) for slab, term in _crystal_side(s, "substrate")]
     for sub_s, term, smiller in subs:
         if fk == "amorphous":
-            film_s = _amorphous(f, sub_s.lattice)
+            film_s = _amorphous(f, sub_s.lattice, quench)
             label = _amorphous_label(f)
         elif fk == "cluster":
             film_s = place_on_support(cluster_from_bulk(load_bulk(f.structure), f.n_atoms), sub_s, recipe.gap_A)
@@ -228,18 +228,25 @@ def _amorphous_label(spec) -> str:
     return f"a-{comp}_seed{spec.seed}"
 
 
-def _amorphous(spec, lattice: Lattice) -> Structure:
+def _amorphous(spec, lattice: Lattice, quench=None) -> Structure:
+    """The amorphous side; ``quench`` (side spec → (Structure → Structure)) gives the melt–quench of a
+    side that asks for ``melt_quench_steps`` with its own engine, steps and seed (the recipe layer runs
+    no engine: the caller injects it)."""
+    quench = quench(spec) if quench is not None and spec.melt_quench_steps else None
     if spec.builder == "amorphous_carbon":
         if spec.melt_quench_steps:
             return amorphous_slab(lattice, spec.thickness_A, {"C": 1}, spec.density_g_cm3, seed=spec.seed,
-                                  melt_quench_steps=spec.melt_quench_steps, engine=spec.engine)
+                                  melt_quench_steps=spec.melt_quench_steps, quench=quench)
         return carbon.amorphous_carbon(lattice, spec.thickness_A, spec.density_g_cm3, seed=spec.seed)
     return amorphous_slab(lattice, spec.thickness_A, spec.composition, spec.density_g_cm3, seed=spec.seed,
-                          melt_quench_steps=spec.melt_quench_steps, engine=spec.engine)
+                          melt_quench_steps=spec.melt_quench_steps, quench=quench)
 
 
-def build_recipe(recipe) -> list[InterfaceCandidate]:
+def build_recipe(recipe, quench=None) -> list[InterfaceCandidate]:
     """All candidates of a recipe, smallest area first (then strain, then atom count).
+
+    ``quench``: ``side spec → (Structure → Structure)``, the melt–quench for amorphous sides with ``melt_quench_steps``
+    (e.g. ``contactflow.jobs.melt_quench.quencher(engine, steps, seed)``); recipes run no engine.
 
     Raises
     ------
@@ -248,6 +255,6 @@ def build_recipe(recipe) -> list[InterfaceCandidate]:
         unreachable O/C ratio, no room for groups/Li …; each message names the field and the valid range.
     """
     lattice_sides = {kind_of(recipe.film), kind_of(recipe.substrate)} <= {"crystal", "sheet"}
-    cands = _matched(recipe) if lattice_sides else _unmatched(recipe)
+    cands = _matched(recipe) if lattice_sides else _unmatched(recipe, quench)
     cands.sort(key=lambda c: (round(c.area_A2, 2), round(c.strain_pct, 4), c.n_atoms, c.termination))
     return cands

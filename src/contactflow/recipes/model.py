@@ -71,8 +71,9 @@ class InterfaceRecipe(BaseModel):
         Parameters
         ----------
         quench
-            ``Structure -> Structure`` melt–quench for amorphous sides with ``melt_quench_steps`` (an
-            engine runs it, so :mod:`contactflow.api` passes it in; recipes import no engine).
+            ``side spec -> (Structure -> Structure)``: the melt–quench of amorphous sides with
+            ``melt_quench_steps`` (an engine runs it, so :mod:`contactflow.api` passes it in; recipes
+            import no engine).
 
         Returns
         -------
@@ -80,4 +81,4 @@ class InterfaceRecipe(BaseModel):
         """
         from contactflow.recipes.build import build_recipe
 
-        return build_recipe(self, quench=quench) if quench is not None else build_recipe(self)
+        return build_recipe(self, quench)

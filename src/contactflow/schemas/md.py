@@ -1,16 +1,34 @@
 """Molecular-dynamics documents: one MD run (``MDDoc``), pull-off, lithiation, diffusion and descriptors.
 
-Trajectories are not inside these documents: they are compressed ``.npz`` files in the store's GridFS
-bucket ``trajectories`` (see :mod:`contactflow.jobs.md`), referenced by ``trajectory_file_id``.
+A job returns one document; the MD runs it made travel inside it (``PullOffDoc.md``,
+``LithiationDoc.md_runs``), and :func:`contactflow.store.views.sync_views` derives each of them into its
+own collection. The trajectory of a run is the ``MDDoc.trajectory`` field (a base64 ``.npz``, see
+:mod:`contactflow.jobs.md`), which jobflow's JobStore routes to GridFS (``jobs.base.DATA_FIELDS``); in
+the stored documents it is the JobStore's blob reference, read back with
+:func:`contactflow.jobs.md.load_trajectory`.
 """
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.result import State
 
-State = Literal["successful", "failed"]
+
+def _tagged(value, handler):
+    """Serialise nested documents with ``@module``/``@class`` (pydantic drops them for nested models),
+    so that the views sync finds them inside a job output and monty decodes them back."""
+    out = handler(value)
+
+    def tag(obj, d):
+        if isinstance(obj, BaseModel) and isinstance(d, dict):
+            return {"@module": type(obj).__module__, "@class": type(obj).__name__, **d}
+        return d
+
+    if isinstance(value, list):
+        return [tag(o, d) for o, d in zip(value, out)]
+    return tag(value, out)
 
 
 def _structure_dict(v):
@@ -25,6 +43,7 @@ class MDDoc(BaseModel):
     doc_key: str = Field(..., description="unique key: hash of (structure, engine, task, settings)")
     interface_id: str | None = Field(None, description="InterfaceDoc the run started from (None for other structures)")
     recipe_name: str | None = Field(None, description="recipe that built the structure")
+    prepared_key: str | None = Field(None, description="PreparedInterfaceDoc the run started from")
     system: str | None = Field(None, description="formula(s), e.g. 'Fe3O4/C' or 'Li'")
     task: str = Field("md", description="what the run was for: md, pull_off, lithiation, diffusion")
     engine: str = Field(..., description="canonical engine spec, e.g. 'reaxff:Fe_O_C_H' or 'chgnet'")
@@ -57,7 +76,9 @@ class MDDoc(BaseModel):
     ns_per_day: float | None = Field(None, description="throughput: simulated ns per day of wall time")
     atom_steps_per_s: float | None = Field(None, description="throughput: atoms × steps per wall second")
     n_frames: int = Field(0, description="frames in the stored trajectory")
-    trajectory_file_id: str | None = Field(None, description="GridFS file id (bucket 'trajectories') of the .npz trajectory")
+    trajectory: dict[str, Any] | None = Field(
+        None, description="the run's frames: {'format', 'npz_base64'} as made; in the store the JobStore's GridFS "
+                          "blob reference {'blob_uuid', 'store'} (read with contactflow.jobs.md.load_trajectory)")
     trajectory_format: str | None = Field(None, description="'contactflow-npz/1': numbers, cell, times_ps, positions_A (unwrapped, float32), thermo")
     thermo: dict[str, list[float]] = Field(
         default_factory=dict, description="sampled time_ps, temperature_K, potential_eV, kinetic_eV, total_eV")
@@ -73,11 +94,14 @@ class PullOffDoc(BaseModel):
     doc_key: str = Field(..., description="unique key: hash of (interface, engine, settings)")
     interface_id: str = Field(..., description="InterfaceDoc pulled apart")
     recipe_name: str | None = Field(None, description="recipe that built the interface")
+    prepared_key: str | None = Field(None, description="PreparedInterfaceDoc the pull started from")
     system: str | None = Field(None, description="film/substrate formulas")
     engine: str = Field(..., description="canonical engine spec")
     settings: dict[str, Any] = Field(default_factory=dict, description="pull-off settings that enter doc_key")
-    state: State = Field(..., description="failed documents carry no traction numbers")
-    failure_reason: str | None = Field(None, description="why the pull-off failed")
+    state: State = Field(..., description="failed: no traction numbers; suspect: numbers out of proportion to "
+                                           "W_sep or a cell not equilibrated before pulling (see failure_reason)")
+    failure_reason: str | None = Field(None, description="why the pull-off failed or is suspect, with the figures")
+    notes: list[str] = Field(default_factory=list, description="remarks that do not change the state (e.g. W_sep ≤ 0)")
     mode: Literal["velocity", "steps"] = Field(..., description="constant velocity or displacement steps")
     pull_velocity_A_per_ps: float | None = Field(None, description="mean opening rate, Å/ps")
     temperature_K: float = Field(..., description="thermostat temperature of the mobile atoms, K")
@@ -91,10 +115,22 @@ class PullOffDoc(BaseModel):
     separated: bool | None = Field(None, description="traction fell below 5 % of its peak by the end")
     w_sep_static_J_per_m2: float | None = Field(
         None, description="rigid static W_sep of the same interface and engine, for comparison, J/m²")
+    w_sep_reference_J_per_m2: float | None = Field(
+        None, description="W_sep the sanity bounds used: the prepared interface's rigid W_sep, else the static one")
+    equilibrate_steps: int = Field(0, description="NVT steps run before pulling (0: none)")
+    equilibrated: bool | None = Field(
+        None, description="the equilibration's last half had ⟨T⟩ and a potential-energy drift within bounds")
+    equilibration_mean_temperature_K: float | None = Field(None, description="⟨T⟩ over the equilibration's last half, K")
+    equilibration_epot_drift_eV_per_atom: float | None = Field(
+        None, description="change of the fitted potential energy across the equilibration's last half, eV/atom")
     opening_A: list[float] = Field(default_factory=list, description="opening of the pulled layer, Å")
     traction_GPa: list[float] = Field(default_factory=list, description="traction at each opening (block-averaged), GPa")
     md_doc_key: str | None = Field(None, description="MDDoc of the run (trajectory, thermodynamics)")
+    md: MDDoc | None = Field(None, description="the pulling run (derived into the md collection)")
+    equilibration_md: MDDoc | None = Field(None, description="the equilibration run before pulling")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")
+
+    _nested = field_serializer("md", "equilibration_md", mode="wrap")(lambda self, v, h: _tagged(v, h))
 
 
 class LithiationStep(BaseModel):
@@ -118,6 +154,7 @@ class LithiationDoc(BaseModel):
     doc_key: str = Field(..., description="unique key")
     interface_id: str = Field(..., description="InterfaceDoc lithiated")
     recipe_name: str | None = Field(None, description="recipe that built the interface")
+    prepared_key: str | None = Field(None, description="PreparedInterfaceDoc lithiated")
     system: str | None = Field(None, description="film/substrate formulas")
     engine: str = Field(..., description="canonical engine spec")
     settings: dict[str, Any] = Field(default_factory=dict, description="settings that enter doc_key")
@@ -128,9 +165,11 @@ class LithiationDoc(BaseModel):
     max_volume_strain_pct: float | None = Field(None, description="largest film volume strain reached, %")
     integrity_lost_at_n_li: int | None = Field(None, description="first Li count at which the contact was no longer intact")
     final_structure: dict | None = Field(None, description="pymatgen Structure.as_dict() after the last step")
+    md_runs: list[MDDoc] = Field(default_factory=list, description="the MD run after each insertion (derived into md)")
     provenance: Provenance = Field(default_factory=Provenance, description="code, model, host, timings, uuids")
 
     _structure = field_validator("final_structure", mode="before")(_structure_dict)
+    _nested = field_serializer("md_runs", mode="wrap")(lambda self, v, h: _tagged(v, h))
 
 
 class DiffusionPoint(BaseModel):
@@ -141,7 +180,7 @@ class DiffusionPoint(BaseModel):
     diffusivity_m2_per_s: float | None = Field(None, description="tracer D of the species, m²/s")
     diffusivity_stderr_m2_per_s: float | None = Field(None, description="standard error of D from the MSD fit, m²/s")
     md_doc_key: str | None = Field(None, description="MDDoc of the run")
-    state: State = Field("successful", description="state of that MD run")
+    state: Literal["successful", "failed"] = Field("successful", description="state of that MD run")
 
 
 class ArrheniusFit(BaseModel):
@@ -160,6 +199,7 @@ class DiffusionDoc(BaseModel):
     doc_key: str = Field(..., description="unique key")
     interface_id: str | None = Field(None, description="InterfaceDoc (None for other structures)")
     recipe_name: str | None = Field(None, description="recipe that built the structure")
+    prepared_key: str | None = Field(None, description="PreparedInterfaceDoc the runs started from")
     system: str | None = Field(None, description="formula(s)")
     engine: str = Field(..., description="canonical engine spec")
     species: str = Field(..., description="diffusing species, e.g. Li")

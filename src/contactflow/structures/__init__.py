@@ -12,7 +12,7 @@ from contactflow.structures.carbon import (
     plan_groups,
     stack_layers,
 )
-from contactflow.structures.amorphous import amorphous_slab, melt_quench, random_packing
+from contactflow.structures.amorphous import amorphous_slab, random_packing
 from contactflow.structures.clusters import cluster_from_bulk, place_on_support
 from contactflow.structures.geometry import cross_min_distance_A, min_distance_A, o_to_c_ratio
 from contactflow.structures.interfaces import (
@@ -29,7 +29,7 @@ from contactflow.structures.surface_chem import hydroxylate, lithiate
 __all__ = [
     "InterfaceCandidate", "SlabModel", "amorphous_carbon", "amorphous_slab", "available_bulks", "build_interfaces",
     "check_miller", "cluster_from_bulk", "coherent_builder", "cross_min_distance_A", "functionalise_rgo",
-    "graphene_sheet", "hydroxylate", "interface_area", "lithiate", "load_bulk", "make_slabs", "melt_quench",
+    "graphene_sheet", "hydroxylate", "interface_area", "lithiate", "load_bulk", "make_slabs",
     "min_distance_A", "n_dope", "o_to_c_ratio", "place_on_support", "plan_groups", "principal_strain_pct",
     "random_packing", "registry_shift", "stack_interface", "stack_layers", "structure_hash",
 ]

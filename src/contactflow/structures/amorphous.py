@@ -9,15 +9,18 @@ Procedure
    C–C 1.35 Å). In-plane the box is periodic with the partner's lattice; along z it is a slab of the given
    thickness. This is cheap (< 1 s for a few hundred atoms) and deterministic, and gives a disordered
    starting model at the right density whose short-range order is still random.
-2. **Melt–quench with an MLP** (:func:`melt_quench`, optional, ``melt_quench_steps > 0``): Langevin MD
-   of the fully periodic box at ``t_melt_K`` for n steps, a linear quench to 300 K over n steps
-   (1 fs time step), then a FIRE relaxation at fixed cell. With CHGNet a 64-atom a-Si box and 2 × 150
-   steps take ~30 s on 2 cores and give a mostly four-fold coordinated network.
+2. **Melt–quench with an MLP** (optional, ``melt_quench_steps > 0``): the packed periodic box is handed
+   to an injected ``quench`` function (this package runs no engine); contactflow's is
+   :func:`contactflow.jobs.melt_quench.quencher` — Langevin MD at ``t_melt_K`` for n steps, a linear
+   quench to 300 K over n steps (1 fs), then a FIRE relaxation at fixed cell. With CHGNet a 64-atom a-Si
+   box and 2 × 150 steps take ~30 s on 2 cores and give a mostly four-fold coordinated network.
 
 Densities: a-Si 2.28 g/cm³ (crystal 2.33); LixSi from the volume per Si,
 V(x) = 20.02 + 14.99 x Å³, the line between c-Si (20.02 Å³/Si) and Li15Si4 (76.25 Å³/Si at x = 3.75):
 the near-linear volume expansion with Li content measured by Obrovac & Christensen (2004).
 """
+
+from collections.abc import Callable
 
 import numpy as np
 from pymatgen.core import Composition, Element, Lattice, Structure
@@ -161,48 +164,6 @@ def random_packing(
     return out
 
 
-def melt_quench(
-    structure: Structure,
-    engine: str = "chgnet",
-    *,
-    t_melt_K: float = 3000.0,
-    melt_steps: int = 150,
-    quench_steps: int = 150,
-    timestep_fs: float = 1.0,
-    seed: int = 0,
-    fmax: float = 0.1,
-    relax_steps: int = 200,
-) -> Structure:
-    """MLP melt–quench of a periodic box (step 2 of the module procedure).
-
-    Langevin NVT at ``t_melt_K`` for ``melt_steps``, linear quench to 300 K over ``quench_steps``,
-    then FIRE at fixed cell to ``fmax`` (eV/Å) or ``relax_steps``. Seeded (velocities and Langevin noise).
-    """
-    from ase import units
-    from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-    from ase.optimize import FIRE
-    from pymatgen.io.ase import AseAtomsAdaptor
-
-    from contactflow.engines import get_calculator
-
-    atoms = AseAtomsAdaptor.get_atoms(structure)
-    atoms.calc = get_calculator(engine, "cpu")
-    rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=t_melt_K, rng=rng)
-    dyn = Langevin(atoms, timestep_fs * units.fs, temperature_K=t_melt_K, friction=0.02, rng=rng)
-    dyn.run(melt_steps)
-    for k in range(quench_steps):
-        dyn.set_temperature(temperature_K=t_melt_K + (300.0 - t_melt_K) * (k + 1) / quench_steps)
-        dyn.run(1)
-    FIRE(atoms, logfile=None).run(fmax=fmax, steps=relax_steps)
-    out = AseAtomsAdaptor.get_structure(atoms)
-    out.properties.update(structure.properties)
-    out.properties.update(procedure="random_packing+melt_quench", engine=engine, t_melt_K=t_melt_K,
-                          melt_steps=melt_steps, quench_steps=quench_steps)
-    return out
-
-
 def amorphous_slab(
     lattice: Lattice,
     thickness_A: float,
@@ -212,17 +173,27 @@ def amorphous_slab(
     seed: int = 0,
     vacuum_A: float = 15.0,
     melt_quench_steps: int = 0,
-    engine: str = "chgnet",
+    quench: Callable[[Structure], Structure] | None = None,
 ) -> Structure:
     """An amorphous slab on the in-plane cell of ``lattice`` (the module's procedure, steps 1 and 2).
 
-    With ``melt_quench_steps == 0`` this is the packed model; otherwise a periodic box is packed,
-    melt–quenched (``melt_quench_steps`` each for melt and quench) and opened along z with vacuum.
+    With ``melt_quench_steps == 0`` this is the packed model; otherwise a periodic box is packed, given to
+    ``quench`` (e.g. ``contactflow.jobs.melt_quench.quencher(engine, melt_quench_steps, seed)``) and
+    opened along z with vacuum.
+
+    Raises
+    ------
+    RecipeError
+        ``melt_quench_steps > 0`` without a ``quench`` function.
     """
     if melt_quench_steps <= 0:
         return random_packing(lattice, thickness_A, composition, density_g_cm3, seed=seed, vacuum_A=vacuum_A)
+    if quench is None:
+        raise RecipeError(
+            f"melt_quench_steps = {melt_quench_steps} needs a quench function (structures run no engine): pass "
+            "quench=contactflow.jobs.melt_quench.quencher(engine, steps, seed), or set melt_quench_steps: 0")
     box = random_packing(lattice, thickness_A, composition, density_g_cm3, seed=seed, periodic_z=True)
-    box = melt_quench(box, engine, melt_steps=melt_quench_steps, quench_steps=melt_quench_steps, seed=seed)
+    box = quench(box)
     cart = box.cart_coords.copy()
     frac = box.frac_coords % 1.0
     cart = box.lattice.get_cartesian_coords(frac)

@@ -42,7 +42,7 @@ def test_temperature_explosion_is_detected():
 def test_absurd_timestep_is_retried_at_half_then_stored_failed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     m = MDMaker(engine="chgnet", ensemble="nve", timestep_fs=80.0, max_timestep_fs=100.0, n_steps=100,
-                check_interval=5, store_result=False)
+                check_interval=5)
     monkeypatch.setattr(MDMaker, "backend_factory", lambda self, cfg, chunk: factory(cfg))
     monkeypatch.setattr("contactflow.engines.checks.check_elements", lambda *a, **k: None)
     doc, run = m.execute(cu32())

@@ -42,8 +42,8 @@ def test_timestep_above_the_safe_bound(water_box):
         MDMaker(engine="chgnet", timestep_fs=3.0).validate(water_box)
     with pytest.raises(MDInputError, match="safe bound 5.0 fs for an MLP"):
         MDMaker(engine="chgnet", timestep_fs=6.0).validate(bulk("Si", "diamond", 5.43))
-    with pytest.raises(MDInputError, match="must be > 0"):
-        MDMaker(engine="reaxff:cho", timestep_fs=0.0).validate(water_box)
+    with pytest.raises(MDInputError, match="timestep_fs must be None or > 0"):
+        MDMaker(engine="reaxff:cho", timestep_fs=0.0)
     # the defaults: 0.25 fs for ReaxFF, 0.5 fs for an MLP with H, 1 fs without; a raised bound is accepted
     assert MDMaker(engine="reaxff:cho").validate(water_box) == 0.25
     assert MDMaker(engine="chgnet").validate(water_box) == 0.5
@@ -89,13 +89,43 @@ def test_errors_are_contactflow_errors():
 def test_diffusion_and_pull_off_inputs(water_box):
     with pytest.raises(MDInputError, match="no Li atoms"):
         DiffusionMaker(engine="reaxff:cho").execute(water_box)
-    li = bulk("Li", "bcc", 3.44, cubic=True)
     with pytest.raises(MDInputError, match="two distinct temperatures"):
-        DiffusionMaker(temperatures_K=(600.0, 600.0)).execute(li)
-    with pytest.raises(MDInputError, match="temperature_K must be > 0"):
-        DiffusionMaker(temperatures_K=(0.0, 600.0)).execute(li)
-    with pytest.raises(MDInputError, match="unknown pull-off mode"):
-        PullOffMaker(mode="shear").execute(water_box, "x")
+        DiffusionMaker(temperatures_K=(600.0, 600.0))
+    with pytest.raises(MDInputError, match="temperatures_K must all be > 0"):
+        DiffusionMaker(temperatures_K=(0.0, 600.0))
+    with pytest.raises(MDInputError, match="unknown mode 'shear'; valid: velocity, steps"):
+        PullOffMaker(mode="shear")
+
+
+@pytest.mark.parametrize("maker,field,value,msg", [
+    (MDMaker, "n_steps", -5, "MDMaker: n_steps must be an integer ≥ 1, got -5"),
+    (MDMaker, "n_steps", "abc", "MDMaker: n_steps must be an integer ≥ 1, got 'abc'"),
+    (MDMaker, "n_steps", 10.5, "n_steps must be an integer ≥ 1"),
+    (MDMaker, "timestep_fs", -1.0, r"MDMaker: timestep_fs must be None or > 0 \(a finite number\), got -1.0"),
+    (MDMaker, "temperature_K", "hot", "MDMaker: temperature_K must be > 0"),
+    (MDMaker, "strain_pct", 150.0, r"MDMaker: strain_pct must be in \(-50, 100\) %, got 150.0"),
+    (MDMaker, "fix_bottom_A", True, "fix_bottom_A must be ≥ 0"),
+    (PullOffMaker, "pull_velocity_A_per_ps", 0.0, "PullOffMaker: pull_velocity_A_per_ps must be > 0"),
+    (PullOffMaker, "equilibrate_steps", -1, "PullOffMaker: equilibrate_steps must be an integer ≥ 0, got -1"),
+    (PullOffMaker, "max_opening_A", float("inf"), "max_opening_A must be > 0 \\(a finite number\\)"),
+    (DiffusionMaker, "n_steps", 0, "DiffusionMaker: n_steps must be an integer ≥ 1, got 0"),
+    (DiffusionMaker, "strains_pct", (0.0, -60.0), "DiffusionMaker: strains_pct must all be in"),
+])
+def test_maker_fields_are_checked_when_the_maker_is_made(maker, field, value, msg):
+    with pytest.raises(MDInputError, match=msg) as exc:
+        maker(**{field: value})
+    assert isinstance(exc.value, ContactflowError) and isinstance(exc.value, ValueError)
+    assert "\n" not in str(exc.value) and field in str(exc.value)
+
+
+def test_lithiation_fields_are_checked():
+    from contactflow.jobs.lithiation import LithiationMaker
+
+    with pytest.raises(MDInputError, match="LithiationMaker: unknown region 'bulk'; valid: film, interface"):
+        LithiationMaker(region="bulk")
+    with pytest.raises(MDInputError, match="LithiationMaker: n_insertions must be an integer ≥ 1, got 0"):
+        LithiationMaker(n_insertions=0)
+    assert LithiationMaker(md_steps=0, relax_steps=0).md_steps == 0  # relax or MD may be skipped
 
 
 def test_groups_strain_and_velocities():

@@ -6,8 +6,8 @@ import pytest
 from pymatgen.core import Composition, Lattice
 
 from contactflow.errors import RecipeError
-from contactflow.structures import load_bulk, melt_quench, min_distance_A, random_packing, structure_hash
-from contactflow.structures.amorphous import AMU_G, atom_counts, default_density_g_cm3
+from contactflow.structures import load_bulk, min_distance_A, random_packing, structure_hash
+from contactflow.structures.amorphous import AMU_G, amorphous_slab, atom_counts, default_density_g_cm3
 
 
 def _density(s, thickness):
@@ -51,6 +51,22 @@ def test_overpacked_box_is_a_recipe_error():
         random_packing(Lattice.cubic(8.0), 8.0, {"Si": 1}, 6.0, periodic_z=True, max_attempts_per_atom=500)
 
 
+def test_amorphous_slab_quenches_through_the_injected_function():
+    lat = Lattice([[11.0, 0, 0], [-5.5, 9.526, 0], [0, 0, 30.0]])
+    seen = []
+
+    def quench(box):
+        seen.append(box)
+        return box  # stand-in for an engine: the slab is opened along z around whatever comes back
+
+    s = amorphous_slab(lat, 8.0, {"Si": 1}, seed=1, melt_quench_steps=10, quench=quench)
+    assert len(seen) == 1 and seen[0].lattice.c == pytest.approx(8.0)  # a periodic box went in
+    assert len(s) == len(seen[0]) and s.lattice.c == pytest.approx(8.0 + 15.0)
+    with pytest.raises(RecipeError, match="melt_quench_steps = 10 needs a quench function"):
+        amorphous_slab(lat, 8.0, {"Si": 1}, seed=1, melt_quench_steps=10)
+    assert len(amorphous_slab(lat, 8.0, {"Si": 1}, seed=1)) == len(s)  # no quench needed without steps
+
+
 @pytest.fixture
 def one_torch_thread():
     """One torch thread: on a shared 2-core machine two threads oversubscribe (measured here under load:
@@ -72,9 +88,11 @@ def test_chgnet_melt_quench_gives_a_fourfold_network(one_torch_thread):
 
     from contactflow.engines import get_calculator
 
+    from contactflow.jobs.melt_quench import quencher
+
     box = random_packing(Lattice.cubic(8.62), 8.62, {"Si": 1}, seed=0, periodic_z=True)
     assert len(box) <= 64
-    q = melt_quench(box, "chgnet", melt_steps=100, quench_steps=100, relax_steps=100, seed=0)
+    q = quencher("chgnet", 100, seed=0, relax_steps=100)(box)
     coord = np.array([len(q.get_neighbors(site, 2.75)) for site in q])
     assert 3.8 <= coord.mean() <= 4.3
     assert (coord == 4).mean() >= 0.55
