@@ -7,12 +7,9 @@ from contactflow.cli.common import app, check_format, emit
 query_app = typer.Typer(help="Query result documents.", no_args_is_help=True)
 app.add_typer(query_app, name="query")
 
-ADHESION_COLUMNS = [
-    ("recipe_name", "recipe"), ("system", "system"), ("engine", "engine"), ("state", "state"),
-    ("n_atoms", "atoms"), ("area_A2", "area Å²"), ("strain_pct", "strain %"),
-    ("w_sep_rigid_J_per_m2", "W_sep rigid J/m²"), ("w_sep_J_per_m2", "W_sep J/m²"),
-    ("interface_gap_A", "gap Å"),
-]
+from contactflow.flows.tasks import TASKS  # noqa: E402  (task result columns come from the task registry)
+
+ADHESION_COLUMNS = list(TASKS["adhesion"].columns)
 
 
 WHERE_HELP = ("Filter like 'w_sep_J_per_m2>1.0', 'state==successful', 'engine in chgnet+d3,cp2k' "
@@ -36,10 +33,11 @@ TITLES = {"interfaces": "Built interfaces", "traction-separation": "Cohesive-zon
           "barriers": "Li migration barriers (NEB)", "md": "Molecular-dynamics runs",
           "descriptors": "Interface descriptors"}
 COLUMNS = {
-    "traction-separation": [("recipe_name", "recipe"), ("system", "system"), ("interface_id", "interface"),
-                            ("engine", "engine"), ("state", "state"), ("w_sep_J_per_m2", "W_sep J/m²"),
-                            ("sigma_max_GPa", "σ_max GPa"), ("delta_c_A", "δ_c Å"), ("uber_length_A", "ℓ Å"),
-                            ("fit_r2", "fit R²"), ("strain_pct", "strain %")],
+    "traction-separation": list(TASKS["traction_separation"].columns),
+    "prepared": [("recipe_name", "recipe"), ("system", "system"), ("interface_id", "interface"), ("engine", "engine"),
+                 ("state", "state"), ("registry_shift_frac", "registry shift"), ("as_built_gap_A", "built gap Å"),
+                 ("gap_A", "gap Å"), ("w_sep_rigid_J_per_m2", "W_sep rigid J/m²"), ("relaxed", "relaxed"),
+                 ("relax_max_force_eV_per_A", "F max eV/Å")],
     "md": [("recipe_name", "recipe"), ("system", "system"), ("task", "task"), ("engine", "engine"),
            ("state", "state"), ("ensemble", "ensemble"), ("temperature_K", "T K"), ("strain_pct", "strain %"),
            ("n_atoms", "atoms"), ("simulated_time_ps", "ps"), ("diffusivity_m2_per_s", "D m²/s")],

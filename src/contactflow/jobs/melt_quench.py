@@ -4,7 +4,9 @@ calculator, kept out of ``structures/`` (which imports no engine).
 
 - :func:`melt_quench`: the procedure on a periodic box.
 - :func:`quencher`: ``quencher(engine, steps, seed)`` → the ``Structure → Structure`` function that
-  :func:`~contactflow.structures.amorphous.amorphous_slab` and ``InterfaceRecipe.build(quench=...)`` take.
+  :func:`~contactflow.structures.amorphous.amorphous_slab` takes; ``InterfaceRecipe.build(quench=...)``
+  takes a per-side factory, ``lambda side: quencher(side.engine, side.melt_quench_steps, side.seed)``
+  (what :mod:`contactflow.api` passes).
 - :class:`MeltQuenchMaker`: the same as a jobflow job.
 """
 
