@@ -36,23 +36,30 @@ def test_submit_dedupe_categories_and_worker(store, tmp_path):
     args = [*SUBMIT, "--project", "fw-e2e", "--dedupe"]
     r = run_cli(*args)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "submitted workflow" in r.stdout and "gpu 1" in r.stdout
+    # interface (no engine: small) → prepare (CHGNet: gpu) → adhesion (gpu)
+    assert "submitted workflow" in r.stdout and "gpu 2" in r.stdout and "small 1" in r.stdout
     r = run_cli(*args)
     assert r.returncode == 0 and "already submitted" in r.stdout, r.stdout + r.stderr[-1000:]
     lp = get_launchpad(store)
     assert lp.workflows.count_documents({}) == 1
-    (fw,) = lp.fireworks.find({})
-    assert fw["spec"]["_category"] == "gpu" and fw["state"] == "READY"  # CHGNet job -> GPU category
-    # a CPU (DFT) worker does not take the MLP job
+    fws = {f["name"].split(":")[0]: f for f in lp.fireworks.find({})}
+    assert set(fws) == {"interface", "prepare", "adhesion"}
+    assert fws["interface"]["spec"]["_category"] == "small" and fws["interface"]["state"] == "READY"
+    fw = fws["adhesion"]
+    assert fw["spec"]["_category"] == "gpu" and fw["state"] == "WAITING"  # CHGNet job -> GPU category
+    # a CPU (DFT) worker takes none of them
     assert run_worker(lp, make_fworker(["cpu"]), once=True, launch_dir=tmp_path / "cpu") == 0
-    assert lp.fireworks.find_one({"fw_id": fw["fw_id"]})["state"] == "READY"
+    r = run_cli("worker", "--category", "small", "--launch-dir", tmp_path / "small")
+    assert r.returncode == 0 and "ran 1 job(s)" in r.stdout, r.stderr[-3000:]
 
     r = run_cli("worker", "--category", "gpu", "--launch-dir", tmp_path / "gpu")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "ran 1 job(s)" in r.stdout
+    assert "ran 2 job(s)" in r.stdout
     assert lp.fireworks.find_one({"fw_id": fw["fw_id"]})["state"] == "COMPLETED"
+    (prep,) = store.find("prepared", {"recipe_name": "si_graphite"})
     (doc,) = store.find("adhesion", {"recipe_name": "si_graphite"})
     assert doc["state"] == "successful" and 0 < doc["w_sep_J_per_m2"] < 0.8  # vdW contact, see test_demo
+    assert doc["prepared_key"] == prep["doc_key"]
     # the jobflow output went to the JobStore of the same database, linked by the job uuid
     out = store.db["jobs"].find_one({"uuid": doc["provenance"]["job_uuid"]})
     assert out["output"]["w_sep_J_per_m2"] == pytest.approx(doc["w_sep_J_per_m2"], rel=1e-12)
@@ -61,10 +68,10 @@ def test_submit_dedupe_categories_and_worker(store, tmp_path):
     r = run_cli(*args)
     assert "already submitted" in r.stdout and "COMPLETED" in r.stdout
     assert run_worker(lp, make_fworker(["gpu"]), once=True, launch_dir=tmp_path / "again") == 0
-    assert lp.launches.count_documents({}) == 1 and store.count("adhesion") == 1
+    assert lp.launches.count_documents({}) == 3 and store.count("adhesion") == 1
 
     r = run_cli("status", "--project", "fw-e2e")
-    assert r.returncode == 0 and "COMPLETED 1" in r.stdout and "si_graphite" in r.stdout
+    assert r.returncode == 0 and "COMPLETED 3" in r.stdout and "si_graphite" in r.stdout
 
 
 def test_failed_job_keeps_error_and_traceback_rerun_and_cancel(store, tmp_path):

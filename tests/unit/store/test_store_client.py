@@ -39,12 +39,24 @@ def adhesion_doc(key: str = "adh-1", w_sep: float = 0.42, **kw) -> AdhesionDoc:
     return AdhesionDoc(**fields)
 
 
+def tiny_interface():
+    """A 4-atom graphene bilayer as a pymatgen Interface (a real structure for InterfaceDoc fixtures)."""
+    import numpy as np
+    from pymatgen.core import Lattice
+    from pymatgen.core.interface import Interface
+
+    a, c = 2.46, 20.0
+    latt = Lattice([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]])
+    frac = [[0, 0, 0.3], [1 / 3, 2 / 3, 0.3], [1 / 3, 2 / 3, 0.4675], [2 / 3, 1 / 3, 0.4675]]
+    return Interface(latt, ["C"] * 4, frac, site_properties={"interface_label": ["substrate"] * 2 + ["film"] * 2})
+
+
 def interface_doc(iid: str = "iface-1") -> InterfaceDoc:
     return InterfaceDoc(
         interface_id=iid, recipe_name="si_graphite", system="Si/C", film_formula="Si", substrate_formula="C",
         film_miller=[1, 1, 1], substrate_miller=[0, 0, 1], termination=["Si_P6/mmm_1", "C_P6/mmm_2"],
         match_index=0, area_A2=61.2, strain_pct=1.1, von_mises_strain_pct=0.9, n_atoms=68, n_film_atoms=32,
-        n_substrate_atoms=36, composition={"Si": 32.0, "C": 36.0}, structure={"@class": "Interface", "sites": []},
+        n_substrate_atoms=36, composition={"Si": 32.0, "C": 36.0}, structure=tiny_interface(),
     )
 
 

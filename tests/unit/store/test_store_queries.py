@@ -15,6 +15,18 @@ ENGINES = ["chgnet+d3", "chgnet", "cp2k:pbe-d3", "reaxff:Fe_O_C_H", "mace:potent
 N_DOCS = 1200
 
 
+def tiny_interface():
+    """A 4-atom graphene bilayer as a pymatgen Interface (a real structure for InterfaceDoc fixtures)."""
+    import numpy as np
+    from pymatgen.core import Lattice
+    from pymatgen.core.interface import Interface
+
+    a, c = 2.46, 20.0
+    latt = Lattice([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]])
+    frac = [[0, 0, 0.3], [1 / 3, 2 / 3, 0.3], [1 / 3, 2 / 3, 0.4675], [2 / 3, 1 / 3, 0.4675]]
+    return Interface(latt, ["C"] * 4, frac, site_properties={"interface_label": ["substrate"] * 2 + ["film"] * 2})
+
+
 def _adhesion_docs(n: int, seed: int = 7) -> list[AdhesionDoc]:
     rng = random.Random(seed)
     docs = []
@@ -91,7 +103,7 @@ def test_recipe_filter_through_interfaces_for_kinds_without_recipe(store):
             film_formula=SYSTEMS[recipe].split("/")[0], substrate_formula="C", film_miller=[1, 1, 1],
             substrate_miller=[0, 0, 1], termination=["Si_P6/mmm_1", "C_P6/mmm_1"], match_index=i,
             area_A2=60.0 + i, strain_pct=1.0, von_mises_strain_pct=0.9, n_atoms=68, n_film_atoms=20,
-            n_substrate_atoms=48, composition={"Si": 20.0, "C": 48.0}, structure={},
+            n_substrate_atoms=48, composition={"Si": 20.0, "C": 48.0}, structure=tiny_interface(),
         ))
     got = query(store, "interfaces", recipe="si_graphite", where="area_A2 > 60.5")
     assert [d["interface_id"] for d in got] == ["if1"]
