@@ -94,10 +94,13 @@ def plot_pull_off_doc(doc: dict, out: Path) -> Path:
 def plot_pull_off(
     ident: str = typer.Argument(..., help="doc_key of the pull-off document (or a unique prefix)."),
     out: Path = typer.Option(Path("pull_off.png"), "--out", "-o", help="Image file (.png, .pdf, .svg)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Traction vs opening of a stored MD pull-off, with peak traction and fracture energy."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
+    check_output_path(out, force)  # before any work: an existing file needs --force
     with open_store() as store:
         doc = find_doc(store, "pull_off", ident)
     path = plot_pull_off_doc(doc, out)

@@ -72,10 +72,13 @@ def plot_profile(doc: dict, out: Path) -> Path:
 def plot_neb(
     ident: str = typer.Argument(..., metavar="ID", help="doc_key of a barrier document (or a unique prefix)."),
     out: Path = typer.Option(Path("neb.png"), "--out", help="Image file (.png, .pdf or .svg)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Energy profile of a stored NEB (Li migration barrier)."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
+    check_output_path(out, force)  # before any work: an existing file needs --force
     with open_store() as store:
         doc = find_barrier(store, ident)
     path = plot_profile(doc, out)

@@ -75,10 +75,13 @@ def plot_traction(
     out: Path = typer.Option(Path("traction_separation.png"), "--out", "-o", help="Image file (.png/.pdf/.svg)."),
     engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
     interface: str = typer.Option(None, "--interface", help="Only this interface_id."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Plot the stored E(d) points, the UBER fit and the traction curve of RECIPE."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
+    check_output_path(out, force)  # before any work: an existing file needs --force
     flt = {"recipe_name": recipe, "state": "successful"}
     if engine:
         from contactflow.engines import parse_spec

@@ -93,7 +93,7 @@ def test_bad_env_uri_is_config_error_without_password(home, monkeypatch):
 
 def test_config_with_password_must_be_private(home):
     path = write_config(home, f"mongo_uri: mongodb://user:{PASSWORD}@db:27017/\n", 0o644)
-    with pytest.raises(ConfigError, match="holds a password but has mode 0o644.*chmod 600") as err:
+    with pytest.raises(ConfigError, match="holds a secret .*but has mode 0o644.*chmod 600") as err:
         load_settings()
     assert PASSWORD not in str(err.value)
     os.chmod(path, 0o600)
