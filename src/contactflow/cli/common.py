@@ -237,3 +237,27 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def parse_set_value(item: str) -> tuple[str, str, object]:
+    """Split one ``--set TASK.FIELD=VALUE`` and read VALUE as YAML (``yaml.safe_load`` only).
+
+    For the ``run``/``submit`` commands: every malformed item — no ``=``, no ``TASK.FIELD``, a value
+    that is not YAML or that YAML cannot construct (``2026-02-30``, ``!!float x``, deep nesting) — is a
+    one-line :class:`~contactflow.errors.ContactflowError`, never a traceback.
+
+    Returns
+    -------
+    tuple[str, str, object]
+        ``(task, field, value)``.
+    """
+    from contactflow.yamlsafe import load_yaml_text
+
+    key, sep, raw = item.partition("=")
+    task, dot, field = key.strip().partition(".")
+    task, field = task.strip(), field.strip()
+    if not sep or not dot or not task or not field:
+        raise ContactflowError(f"--set {item!r}: expected TASK.FIELD=VALUE, e.g. adhesion.relax=false")
+    value = load_yaml_text(raw, f"--set {item!r}: the value", ContactflowError,
+                           "give a YAML scalar, list or mapping, e.g. 3, 0.05, true, [1, 2]")
+    return task.replace("-", "_"), field, value

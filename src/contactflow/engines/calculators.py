@@ -86,7 +86,7 @@ def parse_spec(spec: str) -> EngineSpec:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise EngineSpecError(f"empty engine spec; {VALID_SPECS_HELP}")
-    if any(not ch.isprintable() for ch in spec):
+    if any(not ch.isprintable() and not ch.isspace() for ch in spec):
         raise EngineSpecError(f"engine spec {spec!r} contains control characters; {VALID_SPECS_HELP}")
     core, *mods = spec.strip().split("+")
     base, _, arg = core.partition(":")

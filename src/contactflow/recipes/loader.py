@@ -12,12 +12,12 @@ directory; the error lists every path tried.
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from contactflow.errors import RecipeError
 from contactflow.paths import WORKFLOWS_DIR
 from contactflow.recipes.model import InterfaceRecipe
+from contactflow.yamlsafe import load_yaml_text
 
 ENTRY_POINT_GROUP = "contactflow.recipes"
 #: recipe sections whose ``structure`` may be a path to a CIF/POSCAR file
@@ -156,13 +156,6 @@ def load_recipe(name_or_path: str | Path) -> InterfaceRecipe:
                           f"or a recipe name: {', '.join(available_recipes())}")
     else:
         raise RecipeError(f"unknown recipe {key!r}; available: {', '.join(available_recipes())} or a path to a .yaml file")
-    text = _read_text(path, origin)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe {origin} is not valid YAML: {exc}") from None
-    except (ValueError, RecursionError) as exc:  # e.g. a timestamp 2026-02-30, or nesting too deep
-        raise RecipeError(f"recipe {origin} holds a value YAML cannot read: {type(exc).__name__}: "
-                          f"{str(exc)[:100]}") from None
+    data = load_yaml_text(_read_text(path, origin), f"recipe {origin}", RecipeError)
     _resolve_structures(data, path.resolve().parent)
     return _from_mapping(data, origin)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-import yaml
-
 from contactflow.errors import ConfigError
 from contactflow.paths import contactflow_home
+from contactflow.yamlsafe import load_yaml_text
 
 CONFIG_KEYS = {"mongo_uri": str, "database": str}
 DEFAULT_DB = "contactflow"
@@ -189,18 +188,8 @@ def _read_config(path: Path) -> dict:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                           f"{exc.start}); save it as UTF-8 YAML with keys {', '.join(CONFIG_KEYS)}") from None
-    try:
-        data = yaml.safe_load(text)
-    except (ValueError, RecursionError) as exc:  # a YAML timestamp such as 2026-02-30 raises ValueError
-        raise ConfigError(f"config file {path} holds a value YAML cannot read ({type(exc).__name__}: "
-                          f"{str(exc)[:80]}); expected keys {', '.join(CONFIG_KEYS)} with string values") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(
-            f"config file {path} is not valid YAML{where}; expected a mapping with keys "
-            f"{', '.join(CONFIG_KEYS)}, e.g. 'mongo_uri: mongodb://host:27017'"
-        ) from None
+    data = load_yaml_text(text, f"config file {path}", ConfigError,
+                          f"expected a mapping with keys {', '.join(CONFIG_KEYS)}, e.g. 'mongo_uri: mongodb://host:27017'")
     if data is None:
         return {}
     if not isinstance(data, dict):
