@@ -177,12 +177,14 @@ def check_output_path(path: Path, force: bool = False, option: str = "--out") ->
     Raises
     ------
     ContactflowError
-        If the path is a directory, exists and ``force`` is false, or its folder cannot be created or
-        written.
+        If the path is a directory, is an existing regular file and ``force`` is false, or its folder
+        cannot be created or written. An existing device or pipe (``/dev/null``) is accepted.
     """
     path = Path(path).expanduser()
     if path.is_dir():
         raise ContactflowError(f"{option} {path} is a directory; give a file path, e.g. {path / 'out.txt'}")
+    if path.exists() and not path.is_file():
+        return path  # a device or pipe (/dev/null, /dev/stdout, a FIFO) is written, never replaced
     if path.exists() and not force:
         raise ContactflowError(f"{option} {path} already exists; pass --force to overwrite it or choose another path")
     parent = path.parent
@@ -216,6 +218,13 @@ def write_output(path: Path, text: str, force: bool = False, option: str = "--ou
     import tempfile
 
     path = check_output_path(path, force, option)
+    if path.exists() and not path.is_file():  # /dev/null, a FIFO: write through, never replace the node
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ContactflowError(f"cannot write {option} {path}: {_os_error_text(exc)}") from None
+        return path
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:

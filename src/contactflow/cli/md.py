@@ -100,9 +100,9 @@ def plot_pull_off(
     from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
-    check_output_path(out, force)  # before any work: an existing file needs --force
     with open_store() as store:
         doc = find_doc(store, "pull_off", ident)
+    check_output_path(out, force)  # an existing file is replaced only with --force
     path = plot_pull_off_doc(doc, out)
     console.print(f"wrote {path} (σ_peak {doc['peak_traction_GPa']:.3f} GPa, "
                   f"G {doc['fracture_energy_J_per_m2']:.3f} J/m²)")

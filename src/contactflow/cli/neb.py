@@ -78,8 +78,8 @@ def plot_neb(
     from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
-    check_output_path(out, force)  # before any work: an existing file needs --force
     with open_store() as store:
         doc = find_barrier(store, ident)
+    check_output_path(out, force)  # an existing file is replaced only with --force
     path = plot_profile(doc, out)
     console.print(f"wrote {path}: {doc['label']} ({doc['engine']}), E_a {doc['barrier_forward_eV']:.3f} eV")

@@ -81,7 +81,6 @@ def plot_traction(
     from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
-    check_output_path(out, force)  # before any work: an existing file needs --force
     flt = {"recipe_name": recipe, "state": "successful"}
     if engine:
         from contactflow.engines import parse_spec
@@ -97,5 +96,6 @@ def plot_traction(
                 f"no successful traction–separation results for recipe {recipe!r}"
                 + (f" ({n_failed} failed; see 'contactflow query traction-separation --recipe {recipe}')"
                    if n_failed else f"; run 'contactflow run {recipe} --task traction_separation' first"))
+    check_output_path(out, force)  # an existing file is replaced only with --force
     plot_traction_docs(docs, out)
     err_console.print(f"wrote {out} ({len(docs)} curve(s))")

@@ -137,9 +137,6 @@ def test_report_never_overwrites_without_force(seeded, cli, tmp_path):
     ["export", "czm", "si_graphite", "-o"],
     ["export", "diffusivity", "-o"],
     ["export", "pybamm", "-o"],
-    ["plot", "traction-separation", "si_graphite", "--out"],
-    ["plot", "neb", "x", "--out"],
-    ["plot", "pull-off", "x", "--out"],
     ["dataset", "export", "gb"],
 ])
 def test_every_output_file_is_refused_when_it_exists(cli, tmp_path, args):
@@ -152,6 +149,26 @@ def test_every_output_file_is_refused_when_it_exists(cli, tmp_path, args):
     folder.mkdir()
     code, _, err = cli(*args, folder)
     assert code == 2 and "is a directory" in one_error_line(err)
+
+
+def test_plots_refuse_an_existing_image_once_the_document_is_found(store, cli, tmp_path):
+    # the plots look their document up first (a missing document is the more useful error), then refuse
+    store.collection("barriers").insert_one({"doc_key": "nb-test"})
+    store.collection("pull_off").insert_one({"doc_key": "po-test"})
+    store.collection("traction_separation").insert_one({"doc_key": "ts-test", "recipe_name": "si_graphite",
+                                                        "state": "successful", "engine": "chgnet+d3"})
+    out = tmp_path / "existing.png"
+    out.write_text("keep me")
+    for args in (["plot", "neb", "nb-test"], ["plot", "pull-off", "po-test"],
+                 ["plot", "traction-separation", "si_graphite"]):
+        code, _, err = cli(*args, "--out", out)
+        assert code == 2 and "already exists; pass --force" in one_error_line(err), args
+        assert out.read_text() == "keep me"
+
+
+def test_dev_null_is_written_not_replaced(tmp_path):
+    write_output(Path("/dev/null"), "discarded")
+    assert Path("/dev/null").is_char_device()
 
 
 def test_build_refuses_to_overwrite_its_files(cli, tmp_path):
