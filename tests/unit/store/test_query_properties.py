@@ -62,8 +62,8 @@ filters = st.one_of(
     st.text(max_size=30),
 )
 
-FAST = settings(max_examples=400, deadline=None, database=None)
-VIA_CLI = settings(max_examples=40, deadline=None, database=None,
+FAST = settings(max_examples=300, deadline=None, database=None)
+VIA_CLI = settings(max_examples=30, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
