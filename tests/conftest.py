@@ -58,3 +58,23 @@ def store(store_uri):
     yield s
     s.close()
 
+
+@pytest.fixture(scope="session")
+def cli():
+    """Run the real command line in-process, as the console script does (``run_cli``: one-line errors,
+    exit codes); returns ``(exit_code, stdout, stderr)``."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from contactflow.cli.common import run_cli
+
+    def invoke(*args: str, env: dict | None = None) -> tuple[int, str, str]:
+        runner = CliRunner()
+        with runner.isolation(env=env) as (out, err, _):
+            code = run_cli([str(a) for a in args])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return code, out.getvalue().decode(), err.getvalue().decode()
+
+    return invoke

@@ -13,8 +13,6 @@ prints. Usable from a notebook::
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import yaml
-
 from contactflow.errors import ContactflowError, RecipeError
 
 #: a stage callback: ``progress(stage, detail)``
@@ -78,6 +76,30 @@ def load_recipe(ref, engine: str | None = None):
     return rec.model_copy(update=canon)
 
 
+def parse_set_value(item: str) -> tuple[str, str, object]:
+    """Split one ``--set TASK.FIELD=VALUE`` and read VALUE as YAML (``yaml.safe_load`` only).
+
+    For the ``run``/``submit`` commands: every malformed item — no ``=``, no ``TASK.FIELD``, a value
+    that is not YAML or that YAML cannot construct (``2026-02-30``, ``!!float x``, deep nesting) — is a
+    one-line :class:`~contactflow.errors.ContactflowError`, never a traceback.
+
+    Returns
+    -------
+    tuple[str, str, object]
+        ``(task, field, value)``.
+    """
+    from contactflow.yamlsafe import load_yaml_text
+
+    key, sep, raw = item.partition("=")
+    task, dot, field = key.strip().partition(".")
+    task, field = task.strip(), field.strip()
+    if not sep or not dot or not task or not field:
+        raise ContactflowError(f"--set {item!r}: expected TASK.FIELD=VALUE, e.g. adhesion.relax=false")
+    value = load_yaml_text(raw, f"--set {item!r}: the value", ContactflowError,
+                           "give a YAML scalar, list or mapping, e.g. 3, 0.05, true, [1, 2]")
+    return task.replace("-", "_"), field, value
+
+
 def parse_sets(items: list[str] | None, tasks: list[str]) -> dict[str, dict]:
     """``TASK.FIELD=VALUE`` strings (value read with ``yaml.safe_load``) → ``{task: {field: value}}``.
 
@@ -89,19 +111,12 @@ def parse_sets(items: list[str] | None, tasks: list[str]) -> dict[str, dict]:
 
     out: dict[str, dict] = {}
     for item in items or []:
-        key, sep, raw = str(item).partition("=")
-        name, dot, fieldname = key.strip().partition(".")
-        if not sep or not dot or not fieldname.strip():
-            raise ContactflowError(f"--set {item!r}: expected TASK.FIELD=VALUE, e.g. adhesion.relax=false")
+        name, fieldname, value = parse_set_value(str(item))
         if name != PREPARE:
             name = task(name).name
             if name not in tasks:
                 raise ContactflowError(f"--set {item!r}: task {name!r} is not being run; tasks: {', '.join(tasks)}")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise ContactflowError(f"--set {item!r}: value {raw!r} is not valid YAML") from None
-        out.setdefault(name, {})[fieldname.strip()] = value
+        out.setdefault(name, {})[fieldname] = value
     return out
 
 

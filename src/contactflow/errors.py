@@ -1,8 +1,55 @@
-"""Exceptions that the CLI turns into one-line messages and a non-zero exit."""
+"""Exceptions that the CLI turns into one-line messages, and the exit codes a script can rely on.
+
+Exit codes of the ``contactflow`` command:
+
+=====  ==========================  ==============================================================
+code   constant                    meaning
+=====  ==========================  ==============================================================
+0      :data:`EXIT_OK`             every requested job succeeded
+1      :data:`EXIT_INTERNAL`       a bug in contactflow (a traceback is printed; please report it)
+2      :data:`EXIT_BAD_INPUT`      bad input, configuration or environment: one line ``error: …``
+3      :data:`EXIT_FAILED_CALCULATION`  the command ran, but at least one calculation failed (its
+                                   document is stored with ``state="failed"``)
+130    :data:`EXIT_INTERRUPTED`    interrupted (Ctrl-C); results already stored are kept
+=====  ==========================  ==============================================================
+"""
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_FAILED_CALCULATION = 3
+EXIT_INTERRUPTED = 130
 
 
 class ContactflowError(Exception):
-    """Base class: a user-facing error that says what was wrong and what is valid."""
+    """Base class: a user-facing error that says what was wrong and what is valid.
+
+    The CLI prints it as one line ``error: …`` and exits with :attr:`exit_code`.
+    """
+
+    exit_code: int = EXIT_BAD_INPUT
+
+
+class CalculationsFailed(ContactflowError):
+    """Some calculations of a command failed (their documents are stored as ``state="failed"``).
+
+    Parameters
+    ----------
+    n_failed
+        Number of failed jobs.
+    n_total
+        Number of jobs run (``None`` when unknown).
+    detail
+        Optional text appended to the message (e.g. the first failure reason).
+    """
+
+    exit_code = EXIT_FAILED_CALCULATION
+
+    def __init__(self, n_failed: int, n_total: int | None = None, detail: str = ""):
+        self.n_failed, self.n_total, self.detail = int(n_failed), n_total, detail
+        of = f" of {n_total}" if n_total is not None else ""
+        msg = f"{self.n_failed}{of} calculation(s) failed; their documents are stored with state 'failed'"
+        super().__init__(f"{msg}: {detail}" if detail else msg)
 
 
 class ConfigError(ContactflowError, ValueError):
@@ -40,13 +87,3 @@ class TrainingInputError(ContactflowError, ValueError):
 class MakerFieldError(ContactflowError, ValueError):
     """A Maker field (``--set TASK.FIELD=VALUE`` or a recipe's task settings) has a wrong type or range."""
 
-
-#: exit code of a command whose calculations ran but did not all succeed (failed, unbound, suspect)
-EXIT_CALCULATION_FAILED = 3
-
-
-class CalculationsFailed(ContactflowError):
-    """Some calculations ended failed, unbound or suspect: their documents are stored with the reason;
-    the CLI exits with :data:`EXIT_CALCULATION_FAILED` so scripts can tell."""
-
-    exit_code = EXIT_CALCULATION_FAILED

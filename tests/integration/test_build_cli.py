@@ -62,8 +62,10 @@ def test_build_writes_structures_summary_and_stores_docs(store, tmp_path):
         doc = store.get("interfaces", row["interface_id"])
         assert doc["recipe_name"] == "si_graphite" and doc["n_atoms"] == row["n_atoms"]
         assert doc["recipe_hash"] == summary["recipe_hash"]
-    # building again replaces, never duplicates
-    assert run(["build", "si_graphite", "--out", str(out_dir)]).returncode == 0
+    # building again refuses to overwrite the files without --force, then replaces, never duplicates
+    again = run(["build", "si_graphite", "--out", str(out_dir)])
+    assert again.returncode == 2 and "already exists; pass --force" in again.stderr
+    assert run(["build", "si_graphite", "--out", str(out_dir), "--force"]).returncode == 0
     assert store.count("interfaces") == summary["n_candidates"]
 
 

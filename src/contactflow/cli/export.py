@@ -5,20 +5,25 @@ from pathlib import Path
 
 import typer
 
-from contactflow.cli.common import app, err_console
+from contactflow.cli.common import app, check_output_path, err_console, write_output
 
 export_app = typer.Typer(help="Export cohesive-zone laws and diffusivities for FEA, phase-field and battery models.",
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
 
-def _write(text: str, out: Path | None) -> None:
+def _write(text: str, out: Path | None, force: bool) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_output(out, text, force, option="--out/-o")
     err_console.print(f"wrote {out}")
+
+
+def _check_out(out: Path | None, force: bool) -> None:
+    """Refuse an unusable or existing output file before querying the store."""
+    if out is not None:
+        check_output_path(out, force, option="--out/-o")
 
 
 @export_app.command("czm")
@@ -35,6 +40,7 @@ def export_czm_cmd(
     shear_factor: float = typer.Option(1.0, "--shear-factor",
                                        help="Shear stiffness/strength as a multiple of the normal ones."),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Cohesive-zone parameters (normal stiffness, σ_max, δ_c, W_sep, engine, provenance)."""
     from contactflow.continuum.czm import FORMATS, ExportError, export_czm, load_laws
@@ -42,23 +48,25 @@ def export_czm_cmd(
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown CZM export format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    _check_out(out, force)
     with open_store() as store:
         laws = load_laws(store, recipe, engine=engine, interface_id=interface, where=where)
     kw = {"shear_factor": shear_factor}
     if fmt == "moose":
         kw.update(law_type=moose_law, boundary=boundary)
-    _write(export_czm(laws, fmt, units=units, **kw), out)
+    _write(export_czm(laws, fmt, units=units, **kw), out, force)
 
 
-def _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out) -> None:
+def _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out, force=False) -> None:
     from contactflow.continuum.diffusivity import FORMATS, ExportError, export_diffusivity, load_points
     from contactflow.store import open_store
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown diffusivity export format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    _check_out(out, force)
     with open_store() as store:
         pts = load_points(store, recipe=recipe, engine=engine, system=system, where=where, species=species)
-    _write(export_diffusivity(pts, fmt, strain_pct=strain_pct, reference_temperature_K=t_ref), out)
+    _write(export_diffusivity(pts, fmt, strain_pct=strain_pct, reference_temperature_K=t_ref), out, force)
 
 
 @export_app.command("diffusivity")
@@ -72,9 +80,10 @@ def export_diffusivity_cmd(
     strain_pct: float = typer.Option(None, "--strain-pct", help="PyBaMM: use the fit at the strain closest to this."),
     t_ref: float = typer.Option(298.15, "--reference-temperature", help="PyBaMM reference temperature, K."),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """D(T, strain) table from MD (replicas averaged; Arrhenius fit per strain in JSON/PyBaMM)."""
-    _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out)
+    _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out, force)
 
 
 @export_app.command("pybamm")
@@ -88,10 +97,11 @@ def export_pybamm_cmd(
     strain_pct: float = typer.Option(None, "--strain-pct", help="Use the fit at the strain closest to this."),
     t_ref: float = typer.Option(298.15, "--reference-temperature", help="Reference temperature, K."),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """A PyBaMM parameter set (negative-particle diffusivity with its Arrhenius temperature dependence)."""
     if fmt not in ("pybamm", "pybamm-json"):
         from contactflow.continuum.czm import ExportError
 
         raise ExportError(f"unknown PyBaMM export format {fmt!r}; valid formats: pybamm, pybamm-json")
-    _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out)
+    _diffusivity(recipe, engine, system, where, species, fmt, strain_pct, t_ref, out, force)

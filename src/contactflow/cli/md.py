@@ -94,12 +94,15 @@ def plot_pull_off_doc(doc: dict, out: Path) -> Path:
 def plot_pull_off(
     ident: str = typer.Argument(..., help="doc_key of the pull-off document (or a unique prefix)."),
     out: Path = typer.Option(Path("pull_off.png"), "--out", "-o", help="Image file (.png, .pdf, .svg)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Traction vs opening of a stored MD pull-off, with peak traction and fracture energy."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
     with open_store() as store:
         doc = find_doc(store, "pull_off", ident)
+    check_output_path(out, force)  # an existing file is replaced only with --force
     path = plot_pull_off_doc(doc, out)
     console.print(f"wrote {path} (σ_peak {doc['peak_traction_GPa']:.3f} GPa, "
                   f"G {doc['fracture_energy_J_per_m2']:.3f} J/m²)")

@@ -66,13 +66,17 @@ def dataset_list(dataset: str = typer.Option(None, "--dataset", help="Only this 
 @dataset_app.command("export")
 def dataset_export(dataset: str = typer.Argument(..., help="Data set name."),
                    out: Path = typer.Argument(..., help="Output .extxyz file."),
-                   split: str = typer.Option(None, "--split", help="train or test (default: both).")):
+                   split: str = typer.Option(None, "--split", help="train or test (default: both)."),
+                   force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists.")):
     """Write a data set's successful labels as extxyz (REF_energy, REF_forces, REF_stress)."""
     from contactflow.jobs.train import load_labels
     from contactflow.mlp.data import write_extxyz
 
     if out.suffix != ".extxyz":
         raise ContactflowError(f"output {out} must end in .extxyz")
+    from contactflow.cli.common import check_output_path
+
+    check_output_path(out, force, option="OUT")
     docs = load_labels(dataset, split)
     if not docs:
         raise ContactflowError(f"data set {dataset!r} has no successful labelled configuration"
@@ -108,6 +112,7 @@ def train(
     parallel: int = typer.Option(1, "--parallel", help="Members trained at the same time."),
     threads: int = typer.Option(None, "--threads", help="Torch threads per member."),
     baseline: str = typer.Option("d3", "--baseline", help="Analytic term the members learn on top of: d3 or none."),
+    force: bool = typer.Option(False, "--force", help="Replace a committee that already exists in the output directory."),
 ):
     """Train a MACE committee (mace-torch) on a labelled data set; prints held-out errors per system."""
     from contactflow.jobs.train import TrainMaker
@@ -117,6 +122,13 @@ def train(
                        baseline=None if baseline.lower() == "none" else baseline,
                        elements=[e.strip() for e in elements.split(",")] if elements else None)
     maker.check()
+    target = maker.target_dir()
+    if target.exists() and not target.is_dir():
+        raise ContactflowError(f"--out {target} is a file; give a directory for the committee")
+    old = sorted(target.glob("member_*.model")) if target.is_dir() else []
+    if old and not force:
+        raise ContactflowError(f"{target} already holds a committee ({len(old)} member_*.model files); pass --force "
+                               "to replace it, or choose another --name/--out")
     with _progress() as prog:
         tasks = [prog.add_task(f"member {i} (seed {seed + i})", total=epochs) for i in range(members)]
         doc = maker.compute(dataset, progress=lambda i, e, n, loss: prog.update(

@@ -32,12 +32,15 @@ def find_barrier(store, ident: str) -> dict:
 def plot_neb(
     ident: str = typer.Argument(..., metavar="ID", help="doc_key of a barrier document (or a unique prefix)."),
     out: Path = typer.Option(Path("neb.png"), "--out", help="Image file (.png, .pdf or .svg)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Energy profile of a stored NEB (Li migration barrier)."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
     with open_store() as store:
         doc = find_barrier(store, ident)
+    check_output_path(out, force)  # an existing file is replaced only with --force
     from contactflow.continuum.plots import plot_profile
 
     path = plot_profile(doc, out)

@@ -30,8 +30,10 @@ def plot_traction(
     out: Path = typer.Option(Path("traction_separation.png"), "--out", "-o", help="Image file (.png/.pdf/.svg)."),
     engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
     interface: str = typer.Option(None, "--interface", help="Only this interface_id."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """Plot the stored E(d) points, the UBER fit and the traction curve of RECIPE."""
+    from contactflow.cli.common import check_output_path
     from contactflow.store import open_store
 
     flt = {"recipe_name": recipe, "state": "successful"}
@@ -49,6 +51,7 @@ def plot_traction(
                 f"no successful traction–separation results for recipe {recipe!r}"
                 + (f" ({n_failed} failed; see 'contactflow query traction-separation --recipe {recipe}')"
                    if n_failed else f"; run 'contactflow run {recipe} --task traction_separation' first"))
+    check_output_path(out, force)  # an existing file is replaced only with --force
     from contactflow.continuum.plots import plot_traction_docs
 
     plot_traction_docs(docs, out)

@@ -12,6 +12,8 @@ from contactflow.flows.tasks import TASKS  # noqa: E402  (task result columns co
 ADHESION_COLUMNS = list(TASKS["adhesion"].columns)
 
 
+FILTER_HELP = ("A MongoDB filter as JSON, e.g. '{\"w_sep_J_per_m2\": {\"$gt\": 0.5}}' (fields checked against the "
+               "schema; operators: $eq $ne $gt $gte $lt $lte $in $nin $exists $all $size $not $and $or $nor).")
 WHERE_HELP = ("Filter like 'w_sep_J_per_m2>1.0', 'state==successful', 'engine in chgnet+d3,cp2k' "
               "(clauses joined by 'and'; repeatable). Field names are checked against the schema.")
 
@@ -24,9 +26,11 @@ def query_adhesion(
     where: list[str] = typer.Option(None, "--where", help=WHERE_HELP),
     fmt: str = typer.Option("table", "--format", help="table, json or csv."),
     limit: int = typer.Option(0, "--limit", help="At most this many documents (0: all)."),
+    raw_filter: str = typer.Option(None, "--filter", help=FILTER_HELP),
 ):
     """Work-of-separation documents."""
-    _run_query("adhesion", recipe, engine, system, where, fmt, limit, ADHESION_COLUMNS, "Work of separation")
+    _run_query("adhesion", recipe, engine, system, where, fmt, limit, ADHESION_COLUMNS, "Work of separation",
+               raw_filter=raw_filter)
 
 
 TITLES = {"interfaces": "Built interfaces", "traction-separation": "Cohesive-zone laws from traction–separation curves",
@@ -57,16 +61,21 @@ COLUMNS = {
 }
 
 
-def _run_query(kind, recipe, engine, system, where, fmt, limit, columns, title, projection=None) -> None:
+def _run_query(kind, recipe, engine, system, where, fmt, limit, columns, title, projection=None,
+               raw_filter=None) -> None:
     """Shared body of every ``query`` command: the query layer, then table/JSON/CSV."""
     from contactflow.store import open_store
-    from contactflow.store.queries import default_columns, query, resolve_kind
+    from contactflow.store.queries import default_columns, parse_raw_filter, parse_where, query, resolve_kind
 
     check_format(fmt)
-    resolve_kind(kind)  # unknown/unregistered kind: a specific error before touching the store
+    dk = resolve_kind(kind)  # unknown/unregistered kind: a specific error before touching the store
+    if where:  # a malformed --where or --filter is reported before the store is started
+        parse_where(where, dk.model, kind)
+    if raw_filter:
+        parse_raw_filter(raw_filter, dk.model, kind)
     with open_store() as store:
         docs = query(store, kind, recipe=recipe, engine=engine, system=system, where=where or None,
-                     limit=limit, projection=projection)
+                     limit=limit, projection=projection, raw_filter=raw_filter)
     emit(docs, fmt, columns or default_columns(kind), title)
 
 
@@ -82,9 +91,10 @@ def _register(kind: str) -> None:
         where: list[str] = typer.Option(None, "--where", help=WHERE_HELP),
         fmt: str = typer.Option("table", "--format", help="table, json or csv."),
         limit: int = typer.Option(0, "--limit", help="At most this many documents (0: all)."),
+        raw_filter: str = typer.Option(None, "--filter", help=FILTER_HELP),
     ):
         proj = {"structure": 0} if kind == "interfaces" else None
-        _run_query(kind, recipe, engine, system, where, fmt, limit, COLUMNS.get(kind), title, proj)
+        _run_query(kind, recipe, engine, system, where, fmt, limit, COLUMNS.get(kind), title, proj, raw_filter)
 
     title = TITLES.get(kind, kind.replace("-", " ").capitalize())
     command.__doc__ = f"{title}."

@@ -37,12 +37,19 @@ def _side_text(side) -> str:
 @recipes_app.command("list")
 def recipes_list(fmt: str = typer.Option("table", "--format", help="table, json or csv.")):
     """Shipped and plugin recipes with their film and substrate."""
+    from contactflow.cli.common import check_format, print_error
+    from contactflow.errors import RecipeError
     from contactflow.recipes import available_recipes, load_recipe
     from contactflow.recipes.loader import recipe_source
 
+    check_format(fmt)
     rows = []
     for name in available_recipes():
-        r = load_recipe(name)
+        try:
+            r = load_recipe(name)
+        except RecipeError as exc:  # one broken plugin (or file) must not hide the other recipes
+            print_error(f"recipe {name!r} ({recipe_source(name)}) skipped: {exc}", prefix="warning")
+            continue
         rows.append({"name": name, "source": recipe_source(name), "film": _side_text(r.film),
                      "substrate": _side_text(r.substrate), "description": r.description})
     emit(rows, fmt, [("name", "recipe"), ("source", "source"), ("film", "film"), ("substrate", "substrate"),
@@ -115,6 +122,21 @@ def write_candidate(cand, stem: Path) -> list[str]:
     return [str(xyz), str(cif)]
 
 
+def _check_out_dir(out: Path, name: str, force: bool, files: list[Path] = ()) -> None:
+    """Refuse an --out that is a file or cannot be created, and (without --force) one that already holds
+    this recipe's summary or any of the structure files about to be written."""
+    from contactflow.cli.common import check_output_path
+    from contactflow.errors import ContactflowError
+
+    if out.exists() and not out.is_dir():
+        raise ContactflowError(f"--out {out} is a file; give a directory for the structures and the summary")
+    check_output_path(out / f"{name}_summary.json", force)
+    existing = [str(p) for p in files if p.exists()]
+    if existing and not force:
+        raise ContactflowError(f"--out {out} already holds {len(existing)} of the files to write (e.g. "
+                               f"{existing[0]}); pass --force to overwrite them or choose another directory")
+
+
 @app.command("build")
 def build(
     recipe: str = typer.Argument(..., help="Recipe name (see `contactflow recipes list`) or a YAML file."),
@@ -122,6 +144,7 @@ def build(
     max_candidates: int = typer.Option(None, "--max-candidates", help="Keep at most this many candidates."),
     store: bool = typer.Option(True, "--store/--no-store", help="Upsert an InterfaceDoc per candidate."),
     fmt: str = typer.Option("table", "--format", help="Summary printed as table, json or csv."),
+    force: bool = typer.Option(False, "--force", help="Overwrite structure and summary files that exist in --out."),
 ):
     """Build a recipe's interface candidates: extxyz + CIF per candidate, <recipe>_summary.json, store docs."""
     from contactflow.cli.common import check_format
@@ -129,15 +152,17 @@ def build(
 
     check_format(fmt)
     rec = load_recipe(recipe)
+    _check_out_dir(out, rec.name, force)
     with console.status(f"building {rec.name} …"):
         cands = rec.build()
     if max_candidates:
         cands = cands[:max_candidates]
-    out.mkdir(parents=True, exist_ok=True)
+    stems = [out / f"{rec.name}_{i:02d}_{c.interface_id}" for i, c in enumerate(cands)]
+    _check_out_dir(out, rec.name, force, [p for s in stems for p in (s.with_suffix(".extxyz"), s.with_suffix(".cif"))])
     rows = []
     for i, c in enumerate(cands):
         row = candidate_summary(i, c)
-        row["files"] = write_candidate(c, out / f"{rec.name}_{i:02d}_{c.interface_id}")
+        row["files"] = write_candidate(c, stems[i])
         rows.append(row)
     summary = {"recipe_name": rec.name, "recipe_hash": rec.recipe_hash, "n_candidates": len(rows),
                "candidates": rows}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from contactflow.cli.common import app, check_format, console, emit, err_console
+from contactflow.cli.common import app, check_format, check_output_path, console, emit, err_console, write_output
 
 
 @app.command("report")
@@ -17,17 +17,18 @@ def report(
     engine: str = typer.Option(None, "--engine", help="Only this engine spec."),
     overview: str = typer.Option("auto", "--overview", help="W_sep across recipes: all, system (same system "
                                  "only), none, or auto (all up to 20,000 adhesion documents, else system)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """HTML report: W_sep vs the review's thresholds, traction–separation fits, NEB profiles, engines
     compared, delamination prediction, failures (plots embedded as PNG)."""
     from contactflow.continuum.report import build_report
     from contactflow.store import open_store
 
+    check_output_path(out, force)  # before the work: an existing file is not replaced without --force
     t0 = time.perf_counter()
     with open_store() as store:
         text = build_report(store, recipe, engine=engine, overview=overview)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_output(out, text, force)
     err_console.print(f"wrote {out} ({len(text) / 1024:.0f} KiB, {time.perf_counter() - t0:.1f} s)")
 
 

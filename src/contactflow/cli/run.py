@@ -37,8 +37,8 @@ def print_results(result, fmt: str = "table") -> None:
     if bad:
         for d in bad:
             err_console.print(f"{d.get('state')}: {d.get('doc_key')}: {d.get('failure_reason')}", highlight=False)
-        raise CalculationsFailed(f"{len(bad)} of {sum(len(v) for v in result.documents.values())} result(s) "
-                                 "not successful (stored with their reasons)")
+        raise CalculationsFailed(len(bad), sum(len(v) for v in result.documents.values()),
+                                 detail=f"{bad[0].get('state')}: {bad[0].get('failure_reason')}")
 
 
 @app.command("run")

@@ -139,8 +139,10 @@ def get_launchpad(store=None, timeout_ms: int = 5000) -> LaunchPad:
         )
         ensure_launchpad(lp)
     except PyMongoError as exc:
+        from contactflow.store.settings import redact_text
+
         raise StoreUnavailableError(f"LaunchPad in {store.display_uri} not usable: {type(exc).__name__}: "
-                                    f"{exc}") from None
+                                    f"{redact_text(str(exc), store.uri)}") from None
     finally:
         if own:
             store.close()

@@ -64,7 +64,12 @@ class EngineInfo:
 
 
 def parse_spec(spec: str) -> EngineSpec:
-    """Parse ``base[:arg][+modifier...]`` and validate it.
+    """Parse ``base[:arg][+modifier...]``, validate it and put it in canonical form.
+
+    The canonical form (:attr:`EngineSpec.canonical`, part of every result document's key) is the same
+    for every way of writing one engine: base and modifiers in lower case, whitespace around the parts
+    removed, modifiers in the order of :data:`MODIFIERS`; a repeated modifier (``chgnet+d3+d3``) is an
+    error, not a new engine.
 
     Parameters
     ----------
@@ -83,15 +88,36 @@ def parse_spec(spec: str) -> EngineSpec:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise EngineSpecError(f"empty engine spec; {VALID_SPECS_HELP}")
+    if any(not ch.isprintable() and not ch.isspace() for ch in spec):
+        raise EngineSpecError(f"engine spec {spec!r} contains control characters; {VALID_SPECS_HELP}")
     core, *mods = spec.strip().split("+")
     base, _, arg = core.partition(":")
     base = base.strip().lower()
+    arg = arg.strip()
     if base not in BASE_ENGINES:
         raise EngineSpecError(f"unknown engine {base!r} in spec {spec!r}; {VALID_SPECS_HELP}")
     mods = tuple(m.strip().lower() for m in mods)
     for m in mods:
         if m not in MODIFIERS:
-            raise EngineSpecError(f"unknown modifier '+{m}' in spec {spec!r}; {VALID_SPECS_HELP}")
+            what = "empty modifier '+'" if not m else f"unknown modifier '+{m}'"
+            raise EngineSpecError(f"{what} in spec {spec!r}; {VALID_SPECS_HELP}")
+    repeated = sorted({m for m in mods if mods.count(m) > 1})
+    if repeated:
+        raise EngineSpecError(f"modifier {', '.join('+' + m for m in repeated)} given more than once in spec {spec!r}; "
+                              f"each modifier may appear once (e.g. 'chgnet+d3'); {VALID_SPECS_HELP}")
+    mods = tuple(sorted(mods, key=MODIFIERS.index))  # one canonical order: reordered specs are the same engine
+    try:
+        arg = _checked_arg(base, arg, mods, spec)
+    except EngineSpecError:
+        raise
+    except (OSError, RuntimeError) as exc:  # a path too long, '~user' of no user, a file system error
+        raise EngineSpecError(f"cannot use the path in spec {spec!r}: {getattr(exc, 'strerror', None) or exc}; "
+                              f"{VALID_SPECS_HELP}") from None
+    return EngineSpec(base=base, arg=arg or None, modifiers=mods)
+
+
+def _checked_arg(base: str, arg: str, mods: tuple[str, ...], spec: str) -> str:
+    """The canonical argument of a spec whose base and modifiers are valid (file lookups happen here)."""
     if base == "mace":
         if not arg:
             raise EngineSpecError(f"spec {spec!r} names no model file; {VALID_SPECS_HELP}")
@@ -112,7 +138,7 @@ def parse_spec(spec: str) -> EngineSpec:
         arg = _non_mlp_arg(base, arg, spec)
     elif arg:
         raise EngineSpecError(f"engine {base!r} takes no argument (got {arg!r}); {VALID_SPECS_HELP}")
-    return EngineSpec(base=base, arg=arg or None, modifiers=mods)
+    return arg
 
 
 def _non_mlp_arg(base: str, arg: str, spec: str) -> str:

@@ -109,7 +109,7 @@ class ContactStore:
                 appname="contactflow",
             )
             self.client.admin.command("ping")
-        except (InvalidURI, ValueError, TypeError) as exc:
+        except (InvalidURI, ValueError, TypeError, OSError) as exc:  # OSError: a TLS file option names no file
             # pymongo's URI parser (bad port, unescaped '@', bad IPv6 literal …); its message may quote
             # parts of the URI, so the password is scrubbed from it
             raise ConfigError(

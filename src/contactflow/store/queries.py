@@ -7,15 +7,23 @@ typo or a wrong type is a :class:`QueryError` that names what is valid, not an e
 Grammar (case-insensitive keywords)::
 
     expression := clause ( ("and" | "&&" | ";") clause )*
-    clause     := FIELD OP VALUE | FIELD ("in" | "not in") VALUE ("," VALUE)*
+    clause     := FIELD OP VALUE | FIELD ("in" | "not in") LIST
+    LIST       := VALUE ("," VALUE)* | "[" VALUE ("," VALUE)* "]"
     OP         := "==" | "=" | "!=" | ">" | ">=" | "<" | "<="
     VALUE      := number | true | false | null | 'quoted' | "quoted" | bare-word
 
 Examples: ``w_sep_J_per_m2>1.0``, ``state==successful``, ``engine in chgnet+d3,cp2k:pbe-d3``,
-``provenance.device == cpu and strain_pct <= 2``, ``settings.relax == true``.
+``recipe_name in ["si_graphite", "si_graphene"]``, ``provenance.device == cpu and strain_pct <= 2``,
+``settings.relax == true``. A connective with no clause after it (``x > 1 and``) is an error that names
+its position, never an ignored clause.
+
+For users who already write MongoDB filters, :func:`parse_raw_filter` accepts one as JSON
+(``{"w_sep_J_per_m2": {"$gt": 0.5}}``): field names are checked against the schema like ``--where``
+and only the operators in :data:`RAW_OPERATORS` are allowed (no ``$where``, ``$function``, ``$expr``).
 """
 
 import difflib
+import json
 import re
 import types
 import typing
@@ -306,10 +314,21 @@ def parse_clause(clause: str, model: type[BaseModel], kind_label: str = "") -> d
         )
     field, op, value = m.group("field"), re.sub(r"\s+", " ", m.group("op").lower()), m.group("value")
     spec = field_spec(model, field, kind_label)
+    stripped = value.strip()
+    bracketed = stripped.startswith("[") or (stripped.startswith("(") and op in ("in", "not in"))
+    if bracketed:
+        close = "]" if stripped[0] == "[" else ")"
+        if not stripped.endswith(close):
+            raise QueryError(f"{clause.strip()!r}: the list opened with {stripped[0]!r} is not closed with {close!r}; "
+                             f"e.g. '{field} in [a, b]'")
+        if op not in ("in", "not in"):
+            raise QueryError(f"{clause.strip()!r}: a list of values needs 'in' or 'not in', e.g. '{field} in {stripped}'")
+        value = stripped[1:-1]
     if op in ("in", "not in"):
         items = [v for v in _split_outside_quotes(value, _COMMA_RE)]
         if not value.strip() or any(not v.strip() for v in items):
-            raise QueryError(f"'{field} {op}' needs a comma-separated list of values, e.g. '{field} {op} a,b'")
+            raise QueryError(f"'{field} {op}' needs a comma-separated list of values, e.g. '{field} {op} a,b' "
+                             f"or '{field} {op} [\"a\", \"b\"]'")
         vals = [_convert(v, spec, field) for v in items]
         return {field: {"$in" if op == "in" else "$nin": vals}}
     val = _convert(value, spec, field)
@@ -376,10 +395,52 @@ def _where_clauses(expr, model: type[BaseModel], kind_label: str = "") -> list[d
             continue
         if re.search(r"\s(?i:or)\s|\|\|", e) and not re.search(r"['\"]", e):
             raise QueryError(f"{e!r}: only 'and' combines clauses (no 'or'); use 'FIELD in a,b' for alternatives")
+        _check_connectives(e)
         for part in _split_outside_quotes(e, _AND_RE):
             if part.strip():
                 clauses.append(parse_clause(part, model, kind_label))
     return clauses
+
+
+#: a connective as the ``--where`` splitter sees it (``and`` as a word, ``&&``, ``;``)
+_CONNECTIVE_RE = re.compile(r"(?<![\w.])(?i:and)(?![\w.])|&&|;")
+
+
+def _mask_quotes(text: str) -> str:
+    """``text`` with the inside of quoted literals replaced by ``_`` (same length), so positions hold."""
+    out, quote = [], None
+    for ch in text:
+        if quote:
+            out.append(ch if ch == quote else "_")
+            if ch == quote:
+                quote = None
+        else:
+            if ch in "'\"":
+                quote = ch
+            out.append(ch)
+    if quote:
+        raise QueryError(f"unterminated {quote} quote in {text!r}")
+    return "".join(out)
+
+
+def _check_connectives(expr: str) -> None:
+    """Raise a QueryError naming the position of a connective with no clause before or after it."""
+    masked = _mask_quotes(expr)
+    seps = list(_CONNECTIVE_RE.finditer(masked))
+    if not seps:
+        return
+    bounds = [0, *[x for m in seps for x in (m.start(), m.end())], len(masked)]
+    gaps = [masked[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    example = "e.g. 'w_sep_J_per_m2 > 1 and state == successful'"
+    for i, m in enumerate(seps):
+        word, pos = m.group(0), m.start() + 1
+        if not gaps[i].strip():
+            where = "starts the expression" if i == 0 else f"follows {seps[i - 1].group(0)!r} with no clause between them"
+            raise QueryError(f"--where {expr!r}: {word!r} at position {pos} {where}; each {word!r} joins two "
+                             f"clauses FIELD OP VALUE, {example}")
+        if i == len(seps) - 1 and not gaps[i + 1].strip():
+            raise QueryError(f"--where {expr!r}: {word!r} at position {pos} ends the expression; a clause "
+                             f"FIELD OP VALUE must follow it, {example}")
 
 
 def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel], kind_label: str = "") -> dict:
@@ -394,6 +455,148 @@ def parse_where(expr: str | list[str] | tuple[str, ...], model: type[BaseModel],
 
 
 # ---------------------------------------------------------------------------------------------
+# raw MongoDB filters (JSON)
+
+#: operators a raw filter may use: comparisons, membership, existence, array size/all, and logic
+RAW_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size",
+                           "$not", "$and", "$or", "$nor"})
+_RAW_LOGIC = ("$and", "$or", "$nor")
+_RAW_MAX_BYTES = 20_000
+_RAW_MAX_DEPTH = 8
+
+
+def parse_raw_filter(text: str, model: type[BaseModel], kind_label: str = "") -> dict:
+    """Validate a MongoDB filter given as JSON against a document schema.
+
+    Parameters
+    ----------
+    text
+        JSON object, e.g. ``{"w_sep_J_per_m2": {"$gt": 0.5}, "state": "successful"}``.
+    model
+        The pydantic document model whose fields may be named.
+    kind_label
+        Kind name for messages.
+
+    Returns
+    -------
+    dict
+        The filter, with date-time strings of date-time fields turned into ``datetime``.
+
+    Raises
+    ------
+    QueryError
+        If the text is not a JSON object, names an unknown field, uses an operator outside
+        :data:`RAW_OPERATORS` (``$where``, ``$function``, ``$expr``, ``$regex`` … are refused), or a
+        value does not fit its field's type.
+    """
+    if len(text.encode()) > _RAW_MAX_BYTES:
+        raise QueryError(f"--filter is longer than {_RAW_MAX_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise QueryError(f"--filter is not valid JSON ({str(exc)[:120]}); expected an object such as "
+                         '\'{"w_sep_J_per_m2": {"$gt": 0.5}}\'') from None
+    if not isinstance(data, dict):
+        raise QueryError(f"--filter must be a JSON object mapping fields to conditions, got {type(data).__name__}")
+    return _raw_doc(data, model, kind_label, 0)
+
+
+def _raw_doc(doc: dict, model, label: str, depth: int) -> dict:
+    if depth > _RAW_MAX_DEPTH:
+        raise QueryError(f"--filter nests deeper than {_RAW_MAX_DEPTH} levels")
+    out: dict = {}
+    for key, cond in doc.items():
+        if key.startswith("$"):
+            if key not in _RAW_LOGIC:
+                raise QueryError(_bad_op(key, "at the top of a filter (only $and, $or, $nor there)"))
+            if not isinstance(cond, list) or not cond or not all(isinstance(c, dict) for c in cond):
+                raise QueryError(f"--filter: {key} takes a non-empty list of filter objects")
+            out[key] = [_raw_doc(c, model, label, depth + 1) for c in cond]
+            continue
+        spec = field_spec(model, key, label)
+        out[key] = _raw_cond(key, cond, spec, depth + 1)
+    return out
+
+
+def _bad_op(op: str, where: str) -> str:
+    return f"--filter: operator {op!r} is not allowed {where}; allowed: {', '.join(sorted(RAW_OPERATORS))}"
+
+
+def _raw_cond(field: str, cond, spec: "FieldSpec", depth: int):
+    if depth > _RAW_MAX_DEPTH:
+        raise QueryError(f"--filter nests deeper than {_RAW_MAX_DEPTH} levels")
+    if not isinstance(cond, dict) or not any(k.startswith("$") for k in cond):
+        return _raw_value(field, cond, spec)
+    out = {}
+    for op, v in cond.items():
+        if op not in RAW_OPERATORS or op in _RAW_LOGIC:
+            raise QueryError(_bad_op(op, f"on field {field!r}"))
+        if op in ("$in", "$nin", "$all"):
+            if not isinstance(v, list):
+                raise QueryError(f"--filter: {field}.{op} takes a list of values")
+            out[op] = [_raw_value(field, x, spec) for x in v]
+        elif op == "$exists":
+            if not isinstance(v, bool):
+                raise QueryError(f"--filter: {field}.$exists takes true or false")
+            out[op] = v
+        elif op == "$size":
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise QueryError(f"--filter: {field}.$size takes a non-negative integer")
+            out[op] = v
+        elif op == "$not":
+            if not isinstance(v, dict):
+                raise QueryError(f"--filter: {field}.$not takes an operator object, e.g. {{\"$gt\": 1}}")
+            out[op] = _raw_cond(field, v, spec, depth + 1)
+        else:
+            val = _raw_value(field, v, spec)
+            if op in ("$gt", "$gte", "$lt", "$lte") and (val is None or isinstance(val, (bool, dict, list))):
+                raise QueryError(f"--filter: {field}.{op} needs a number, date or text, got {json_type(v)}")
+            out[op] = val
+    return out
+
+
+def json_type(v) -> str:
+    """JSON type name of a decoded value (for messages)."""
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(v), "number")
+
+
+def _raw_value(field: str, v, spec: "FieldSpec"):
+    """Check one literal against the field's type; date-time strings become ``datetime``."""
+    if v is None or spec.kind in ("any", "dict"):
+        if isinstance(v, dict) and any(str(k).startswith("$") for k in _walk_keys(v)):
+            raise QueryError(f"--filter: operators inside the value of {field!r} are not allowed")
+        return v
+    ok = {
+        "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+        "integer": lambda x: isinstance(x, int) and not isinstance(x, bool),
+        "bool": lambda x: isinstance(x, bool),
+        "text": lambda x: isinstance(x, str),
+        "enum": lambda x: x in spec.choices,
+        "datetime": lambda x: isinstance(x, str),
+    }.get(spec.kind, lambda x: not isinstance(x, (dict, list)))
+    if not ok(v):
+        want = f"one of {', '.join(map(str, spec.choices))}" if spec.kind == "enum" else f"a {spec.kind}"
+        raise QueryError(f"--filter: field {field!r} takes {want}; got {json.dumps(v)[:60]}")
+    if spec.kind == "datetime":
+        try:
+            return datetime.fromisoformat(v)
+        except ValueError:
+            raise QueryError(f"--filter: field {field!r} is a date-time; {v!r} is not ISO 8601") from None
+    return v
+
+
+def _walk_keys(d):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield k
+            yield from _walk_keys(v)
+    elif isinstance(d, list):
+        for x in d:
+            yield from _walk_keys(x)
+
+
+# ---------------------------------------------------------------------------------------------
 # filters and queries
 
 
@@ -404,8 +607,11 @@ def build_filter(
     system: str | None = None,
     where: str | list[str] | tuple[str, ...] | None = None,
     store=None,
+    raw_filter: str | None = None,
 ) -> dict:
     """MongoDB filter for documents of ``kind`` matching every given criterion.
+
+    ``raw_filter`` is a MongoDB filter as JSON, checked by :func:`parse_raw_filter` and ANDed with the rest.
 
     Recipe and system filter the document's own ``recipe_name``/``system`` fields; for a kind whose
     schema lacks them but has ``interface_id``, they select via the matching interfaces (needs
@@ -437,6 +643,10 @@ def build_filter(
         clauses.append({"interface_id": {"$in": ids}})
     if where:
         clauses += _where_clauses(where, dk.model, label)
+    if raw_filter:
+        raw = parse_raw_filter(raw_filter, dk.model, label)
+        clauses += [{k: v} for k, v in raw.items() if not k.startswith("$")]
+        clauses += [{"$and": [{k: v}]} for k, v in raw.items() if k.startswith("$")]
     return _merge(clauses, (dk.key, *dk.indexes))
 
 
@@ -462,10 +672,11 @@ def query(
     sort: list[tuple[str, int]] | None = None,
     limit: int = 0,
     projection: dict | None = None,
+    raw_filter: str | None = None,
 ) -> list[dict]:
     """Documents of ``kind`` matching the criteria (see :func:`build_filter`), ``_id`` removed."""
     dk = resolve_kind(kind)
-    flt = build_filter(kind, recipe, engine, system, where, store)
+    flt = build_filter(kind, recipe, engine, system, where, store, raw_filter=raw_filter)
     return store.find(dk.name, flt, sort=sort if sort is not None else default_sort(kind), limit=limit,
                       projection=projection)
 

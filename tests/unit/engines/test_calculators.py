@@ -100,3 +100,38 @@ def test_d3_lowers_the_chgnet_energy_a_little(si_chgnet):
     lowering = e_per_atom - e_d3_per_atom
     assert 0.01 < lowering < 0.35
     assert np.abs(forces).max() < 1e-3
+
+
+# ------------------------------------------------------------------ issue 17: one canonical form per engine
+
+
+@pytest.mark.parametrize("spec", ["chgnet+d3+d3", "chgnet + d3 +D3", "chgnet+d3+d3+d3"])
+def test_repeated_modifier_is_refused(spec):
+    from contactflow.engines import parse_spec
+    from contactflow.errors import EngineSpecError
+
+    with pytest.raises(EngineSpecError, match=r"modifier \+d3 given more than once .*each modifier may appear once"):
+        parse_spec(spec)
+
+
+@pytest.mark.parametrize("spec, canonical", [
+    ("chgnet+d3", "chgnet+d3"), (" CHGNet + D3 ", "chgnet+d3"), ("CHGNET+d3", "chgnet+d3"),
+    ("cp2k : PBE-D3 ", "cp2k:pbe-d3"), ("Cp2k", "cp2k:pbe-d3"), (" chgnet ", "chgnet"),
+])
+def test_case_whitespace_and_order_give_one_canonical_spec(spec, canonical):
+    from contactflow.engines import parse_spec
+
+    assert parse_spec(spec).canonical == canonical
+    assert parse_spec(canonical).canonical == canonical  # canonical is a fixed point
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("chgnet+", r"empty modifier '\+'"), ("mace:" + "a" * 5000, "cannot use the path"),
+    ("mace:~no_such_user_cf/x.model", "cannot use the path"), ("chgnet\x00", "control characters"),
+])
+def test_odd_specs_are_spec_errors(spec, fragment):
+    from contactflow.engines import parse_spec
+    from contactflow.errors import EngineSpecError
+
+    with pytest.raises(EngineSpecError, match=fragment):
+        parse_spec(spec)

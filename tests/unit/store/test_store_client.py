@@ -224,3 +224,21 @@ def test_server_gone_mid_session_gives_store_unavailable(tmp_path):
         s.close()
     finally:
         embedded.stop_server(tmp_path)
+
+
+@pytest.mark.parametrize("query, secret", [
+    ("tls=true&tlsCertificateKeyFilePassword=k3yPW%21", "k3yPW!"),
+    ("tls=true&tlsCertificateKeyFile=/nonexistent.pem&tlsCertificateKeyFilePassword=k3yPW", "k3yPW"),
+    ("authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGZXIvsessTok", "FwoGZXIvsessTok"),
+    ("authMechanismProperties=AWS_SESSION_TOKEN:FwoGZXIvsessTok", "FwoGZXIvsessTok"),
+], ids=["tls-password", "tls-password-bad-file", "aws-token", "aws-token-without-mechanism"])
+def test_connection_errors_never_show_secret_query_options(query, secret):
+    """Whatever pymongo makes of these options (an invalid-URI error, an unreachable server), the one-line
+    error has the host and no secret (issue 17: they were printed verbatim)."""
+    uri = f"mongodb://AKIAUSER:{PASSWORD}@127.0.0.1:{closed_port()}/?{query}"
+    with pytest.raises((ConfigError, StoreUnavailableError)) as err:
+        ContactStore(StoreSettings(uri, "x", "env"), timeout_ms=300)
+    msg = str(err.value)
+    assert "127.0.0.1" in msg and "\n" not in msg
+    for s in (secret, secret.replace("!", "%21"), PASSWORD):
+        assert s not in msg

@@ -154,3 +154,94 @@ def test_unknown_kind_and_unregistered_kind():
     with pytest.raises(QueryError, match="valid kinds"):
         resolve_kind("phonons")
     assert resolve_kind("adhesion").name == "adhesion"
+
+
+# ------------------------------------------------------------------ issue 17: list literals, connectives, --filter
+
+
+def test_list_literals_raw_filters_and_the_query_cli_on_a_seeded_store(seeded, cli):
+    """One seeded store for the three checks (seeding and dropping 1,200 documents is the slow part)."""
+    _list_literal_in_where_matches_like_the_comma_list(seeded)
+    _raw_filter_is_validated_and_matches_exactly(seeded)
+    _query_cli_accepts_filter_and_list_where(seeded, cli)
+
+
+def _list_literal_in_where_matches_like_the_comma_list(seeded):
+    store, ref = seeded
+    want = _keys(d for d in ref if d["recipe_name"] in ("si_graphite", "fe3o4_rgo"))
+    assert want
+    for expr in ('recipe_name in ["si_graphite", "fe3o4_rgo"]', "recipe_name in ['si_graphite','fe3o4_rgo']",
+                 "recipe_name in [si_graphite, fe3o4_rgo]", "recipe_name in (si_graphite, fe3o4_rgo)",
+                 "recipe_name in si_graphite,fe3o4_rgo"):
+        assert _keys(query(store, "adhesion", where=expr)) == want, expr
+    nin = _keys(query(store, "adhesion", where='recipe_name not in ["si_graphite"]'))
+    assert nin == _keys(d for d in ref if d["recipe_name"] != "si_graphite")
+
+
+@pytest.mark.parametrize("expr, fragment", [
+    ("w_sep_J_per_m2 > 1 and", "'and' at position 20 ends the expression; a clause FIELD OP VALUE must follow it"),
+    ("w_sep_J_per_m2 > 1 AND ", "'AND' at position 20 ends the expression"),
+    ("and w_sep_J_per_m2 > 1", "'and' at position 1 starts the expression"),
+    ("state == successful and and relaxed == true", "'and' at position 25 follows 'and' with no clause between"),
+    ("state == successful;", "';' at position 20 ends the expression"),
+    ("state == successful && ", "'&&' at position 21 ends the expression"),
+    ('recipe_name == ["si_graphite"]', "a list of values needs 'in' or 'not in'"),
+    ('recipe_name in ["si_graphite"', "the list opened with '[' is not closed with ']'"),
+    ("recipe_name in []", "needs a comma-separated list of values"),
+])
+def test_connective_and_list_errors_name_the_problem(expr, fragment):
+    with pytest.raises(QueryError) as err:
+        parse_where(expr, AdhesionDoc)
+    assert fragment in str(err.value)
+
+
+def test_quoted_and_is_a_value_not_a_connective():
+    assert parse_where('failure_reason == "a and"', AdhesionDoc) == {"failure_reason": {"$eq": "a and"}}
+
+
+def _raw_filter_is_validated_and_matches_exactly(seeded):
+    from contactflow.store.queries import parse_raw_filter
+
+    store, ref = seeded
+    raw = '{"w_sep_J_per_m2": {"$gt": 0.5, "$lte": 2}, "$or": [{"engine": "chgnet"}, {"relaxed": true}]}'
+    got = _keys(query(store, "adhesion", raw_filter=raw, where="state == successful"))
+    want = _keys(d for d in ref if d["state"] == "successful" and d["w_sep_J_per_m2"] is not None
+                 and 0.5 < d["w_sep_J_per_m2"] <= 2 and (d["engine"] == "chgnet" or d["relaxed"]))
+    assert got == want and want
+    assert parse_raw_filter('{"provenance.started_at": {"$gte": "2026-01-01"}}', AdhesionDoc)[
+        "provenance.started_at"]["$gte"].year == 2026
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ('{"$where": "sleep(1000)"}', "operator '$where' is not allowed"),
+    ('{"w_sep_J_per_m2": {"$function": {}}}', "operator '$function' is not allowed"),
+    ('{"$expr": {"$gt": ["$a", 1]}}', "operator '$expr' is not allowed"),
+    ('{"recipe_name": {"$regex": ".*"}}', "operator '$regex' is not allowed"),
+    ('{"settings": {"x": {"$where": "1"}}}', "operators inside the value of 'settings' are not allowed"),
+    ('{"w_sep_J_per_m": {"$gt": 1}}', "unknown field 'w_sep_J_per_m'"),
+    ('{"w_sep_J_per_m2": "big"}', "field 'w_sep_J_per_m2' takes a number"),
+    ('{"state": "done"}', "takes one of successful, failed"),
+    ('{"w_sep_J_per_m2": {"$in": 1}}', "takes a list of values"),
+    ('[1, 2]', "must be a JSON object"),
+    ('{"w_sep_J_per_m2": ', "is not valid JSON"),
+    ('{"$or": []}', "takes a non-empty list of filter objects"),
+])
+def test_raw_filter_refuses_unsafe_or_wrong_filters(raw, fragment):
+    from contactflow.store.queries import parse_raw_filter
+
+    with pytest.raises(QueryError) as err:
+        parse_raw_filter(raw, AdhesionDoc)
+    assert fragment in str(err.value)
+
+
+def _query_cli_accepts_filter_and_list_where(seeded, cli):
+    import json
+
+    store, ref = seeded
+    code, out, err = cli("query", "adhesion", "--where", 'recipe_name in ["si_graphite"]',
+                         "--filter", '{"w_sep_J_per_m2": {"$gt": 2.5}}', "--format", "json")
+    assert code == 0, err
+    want = _keys(d for d in ref if d["recipe_name"] == "si_graphite" and (d["w_sep_J_per_m2"] or 0) > 2.5)
+    assert _keys(json.loads(out)) == want and want
+    code, out, err = cli("query", "adhesion", "--where", "w_sep_J_per_m2 > 1 and")
+    assert code == 2 and err.startswith("error: --where") and "position 20" in err and len(err.splitlines()) == 1

@@ -93,7 +93,7 @@ def test_bad_env_uri_is_config_error_without_password(home, monkeypatch):
 
 def test_config_with_password_must_be_private(home):
     path = write_config(home, f"mongo_uri: mongodb://user:{PASSWORD}@db:27017/\n", 0o644)
-    with pytest.raises(ConfigError, match="holds a password but has mode 0o644.*chmod 600") as err:
+    with pytest.raises(ConfigError, match="holds a secret .*but has mode 0o644.*chmod 600") as err:
         load_settings()
     assert PASSWORD not in str(err.value)
     os.chmod(path, 0o600)
@@ -128,3 +128,84 @@ def test_redact_text_scrubs_raw_and_decoded_password():
     uri = "mongodb://alice:p%40ss@db:1/"
     assert redact_text("auth failed for p%40ss and p@ss", uri) == "auth failed for *** and ***"
     assert redact_text("nothing secret", "mongodb://db:1/") == "nothing secret"
+
+
+# ------------------------------------------------------------------ issue 17: secrets in query options, bad config
+
+
+from contactflow.store.settings import uri_has_secret, uri_secrets  # noqa: E402
+
+SECRET_URIS = [
+    # (uri, secrets that must never be printed)
+    (f"mongodb://alice:{PASSWORD}@db:27017/?tls=true&tlsCertificateKeyFilePassword=k3yPW%21", [PASSWORD, "k3yPW!", "k3yPW%21"]),
+    ("mongodb://AKIAEXAMPLE@db/?authMechanism=MONGODB-AWS&authMechanismProperties="
+     "AWS_SESSION_TOKEN:FwoGZXIvYXdzEJr%2Fsess,SERVICE_NAME:mongodb", ["FwoGZXIvYXdzEJr/sess", "FwoGZXIvYXdzEJr%2Fsess"]),
+    ("mongodb://db/?sslPEMKeyPassword=pemPW1&appname=x", ["pemPW1"]),
+    ("mongodb://db/?myApiToken=tok123;authSource=admin", ["tok123"]),
+    (f"mongodb://bob:{PASSWORD}@[::1:27017/", [PASSWORD]),  # unparseable host: the password still goes
+]
+
+
+@pytest.mark.parametrize("uri, secrets", SECRET_URIS)
+def test_redaction_covers_user_info_and_secret_query_options(uri, secrets):
+    shown = redact_uri(uri)
+    message = redact_text(f"connection to {uri} failed: bad option value {secrets[-1]}", uri)
+    for s in secrets:
+        assert s not in shown and s not in message
+        assert s in uri_secrets(uri) or s.replace("%21", "!") in uri_secrets(uri)
+    assert "***" in shown and uri_has_secret(uri)
+    assert "db" in shown  # the host stays, so the message is still useful
+
+
+def test_redaction_keeps_public_options():
+    uri = "mongodb://db/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0k,SERVICE_NAME:mongodb"
+    assert redact_uri(uri).endswith("AWS_SESSION_TOKEN:***,SERVICE_NAME:mongodb")
+    assert not uri_has_secret("mongodb://db:27017/?tls=true&tlsCertificateKeyFile=/etc/x.pem&authSource=admin")
+    # any URI quoted inside a driver message is redacted even without knowing it
+    assert redact_text("x mongodb://u:pw9@h/?a=1 y") == "x mongodb://u:***@h/?a=1 y"
+
+
+@pytest.mark.parametrize("uri, secret", [
+    ("mongodb://db:27017/?tlsCertificateKeyFilePassword=k3yPW", "k3yPW"),
+    ("mongodb://db/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0ken", "t0ken"),
+])
+def test_config_with_a_secret_query_option_must_be_private(home, uri, secret):
+    path = write_config(home, f"mongo_uri: '{uri}'\n", 0o644)
+    with pytest.raises(ConfigError, match="holds a secret .*0o644.*chmod 600") as err:
+        load_settings()
+    assert secret not in str(err.value)
+    os.chmod(path, 0o600)
+    assert load_settings().uri == uri
+
+
+def test_invalid_uri_error_does_not_echo_secret_options(home, monkeypatch):
+    monkeypatch.setenv("CONTACTFLOW_MONGO_URI", "http://db/?tlsCertificateKeyFilePassword=k3yPW")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "k3yPW" not in str(err.value) and "tlsCertificateKeyFilePassword=***" in str(err.value)
+
+
+def test_config_that_is_a_directory_or_not_utf8(home):
+    (home / "config.yaml").mkdir()
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_settings()
+    (home / "config.yaml").rmdir()
+    (home / "config.yaml").write_bytes(b"database: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text \(byte 0xe9 at offset 13\)"):
+        load_settings()
+    (home / "config.yaml").write_text("database: 2026-02-30\n")
+    with pytest.raises(ConfigError, match="holds a value YAML cannot read"):
+        load_settings()
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("a.b", r"it contains '\.'"), ("a b", "it contains ' '"), ("x$y", r"it contains '\$'"), ("d" * 64, "64 bytes"),
+])
+def test_database_name_is_checked(home, monkeypatch, name, fragment):
+    monkeypatch.setenv("CONTACTFLOW_DB", name)
+    with pytest.raises(ConfigError, match=f"invalid database name .* from CONTACTFLOW_DB: {fragment}"):
+        load_settings()
+    monkeypatch.delenv("CONTACTFLOW_DB")
+    write_config(home, f"database: '{name}'\n")
+    with pytest.raises(ConfigError, match="invalid database name .* from config file"):
+        load_settings()
