@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("recipes",),
     ("structures", "engines"),
     ("schemas",),
+    ("yamlsafe",),
     ("errors", "paths"),
 ]
 

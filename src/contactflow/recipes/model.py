@@ -4,7 +4,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contactflow.recipes.specs import Side, SlabSpec, kind_of  # noqa: F401  (SlabSpec re-exported)
 
