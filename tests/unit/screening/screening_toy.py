@@ -29,7 +29,7 @@ def toy_space(**over) -> dict:
             {"field": "adhesion.w_sep_J_per_m2", "direction": "maximize", "reference": -18.0},
             {"field": "descriptors.contact_area_fraction", "direction": "maximize", "reference": -6.0},
         ],
-        "surrogate": {"initial": 4, "pool": 256, "mc_samples": 32},
+        "surrogate": {"initial": 6, "pool": 256, "mc_samples": 32},  # 2(d+1) Sobol starts
     }
     data.update(over)
     return data
