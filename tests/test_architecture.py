@@ -25,8 +25,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("recipes",),
     ("structures", "engines"),
     ("schemas",),
-    ("yamlsafe",),
-    ("errors", "paths"),
+    ("yamlsafe", "paths"),
+    ("errors",),
 ]
 
 #: known exceptions, each with its reason: the training Makers (labels, models, AL rounds) still

@@ -56,13 +56,19 @@ class RunResult:
 def load_recipe(ref, engine: str | None = None):
     """A recipe by name or path, with every engine spec checked against the engine registry and every
     task against the task registry (``engine`` replaces the recipe's default engine)."""
-    from contactflow.engines import parse_spec
-    from contactflow.flows.tasks import task
     from contactflow.recipes import load_recipe as _load
 
     rec = _load(ref)
     if engine:
         rec = rec.model_copy(update={"engine": engine})
+    return check_recipe(rec)
+
+
+def check_recipe(rec):
+    """A recipe with its engine specs checked and made canonical and its tasks checked (see :func:`load_recipe`)."""
+    from contactflow.engines import parse_spec
+    from contactflow.flows.tasks import task
+
     try:
         specs = {"engine": rec.engine, **{f"engines.{k}": v for k, v in rec.engines.items()}}
         for where, spec in specs.items():
@@ -194,7 +200,6 @@ def run(p: Plan, store=None, progress: Progress = _quiet) -> RunResult:
     A failed job does not stop the others; the documents say which failed and why.
     """
     from contactflow.dispatch import run_flow_locally
-    from contactflow.flows.tasks import TASKS
     from contactflow.store import open_store
 
     cands = build(p, progress)
@@ -207,17 +212,25 @@ def run(p: Plan, store=None, progress: Progress = _quiet) -> RunResult:
                         f"({len(f.jobs)} jobs) …")
         run_flow_locally(f, store, ensure_success=False)
         ids = [c.interface_id for c in cands]
-        docs = {}
-        for t in p.tasks:
-            q = {"interface_id": {"$in": ids}}
-            if t.engine:
-                q["engine"] = t.engine
-            docs[t.name] = _latest(store.find(TASKS[t.name].kind, q))
+        docs = collect(p, ids, store)
         prepared = _latest(store.find("prepared", {"interface_id": {"$in": ids}}))
     finally:
         if own:
             store.close()
     return RunResult(p, ids, docs, prepared)
+
+
+def collect(p: Plan, interface_ids: list[str], store) -> dict[str, list[dict]]:
+    """The stored documents of each of the plan's tasks on these interfaces (newest first)."""
+    from contactflow.flows.tasks import TASKS
+
+    docs = {}
+    for t in p.tasks:
+        q = {"interface_id": {"$in": list(interface_ids)}}
+        if t.engine:
+            q["engine"] = t.engine
+        docs[t.name] = _latest(store.find(TASKS[t.name].kind, q))
+    return docs
 
 
 def _latest(docs: list[dict]) -> list[dict]:
@@ -259,3 +272,111 @@ def submit(p: Plan, store=None, project: str | None = None, dedupe: bool = False
         if own:
             store.close()
     return SubmitResult(res.workflow_id, res.fw_ids, res.categories, res.state, res.duplicate)
+
+
+# ---------------------------------------------------------------------------- screening
+class PipelineEvaluator:
+    """The screening loop's evaluator: each recipe variant goes through :func:`plan` → :func:`build` →
+    :func:`run` (``via='local'``) or :func:`submit` + FireWorks workers (``via='fireworks'``), and its
+    documents are read back from the store (see :mod:`contactflow.screening.loop`).
+
+    ``lookup`` finds documents already stored for a variant's interfaces (a resumed campaign, or a
+    design whose workflow finished while the screen was down), so nothing runs twice.
+    """
+
+    def __init__(self, space, store, via: str = "local", progress: Progress = _quiet, poll_s: float = 10.0,
+                 project: str | None = None):
+        self.space, self.store, self.via, self.progress = space, store, via, progress
+        self.poll_s, self.project = poll_s, project or f"screen:{space.name}"
+        self._cands: dict[str, list] = {}
+
+    def plan(self, recipe) -> Plan:
+        return plan(check_recipe(recipe), self.space.task_names, None, self.space.sets, limit=1)
+
+    def _built(self, p: Plan) -> list:
+        key = p.recipe.recipe_hash
+        if key not in self._cands:
+            self._cands[key] = build(p)
+        return self._cands[key]
+
+    def lookup(self, recipe):
+        p = self.plan(recipe)
+        try:
+            cands = self._built(p)
+        except ContactflowError:
+            return None
+        docs = collect(p, [c.interface_id for c in cands], self.store)
+        return docs if all(docs.values()) else None
+
+    def evaluate(self, recipes):
+        if self.via == "fireworks":
+            yield from self._on_queue(recipes)
+            return
+        from contactflow.dispatch import run_flow_locally
+
+        for i, rec in enumerate(recipes):
+            p = self.plan(rec)
+            try:
+                cands = self._built(p)
+            except ContactflowError as exc:  # builds nothing: a failed design (data), not a crash
+                yield i, {t.name: [{"state": "failed", "failure_reason": str(exc)}] for t in p.tasks}
+                continue
+            self.progress("run", f"{rec.name}: {', '.join(t.name for t in p.tasks)} on {cands[0].interface_id}")
+            run_flow_locally(flow(p, cands), self.store, ensure_success=False)
+            yield i, collect(p, [c.interface_id for c in cands], self.store)
+
+    def _on_queue(self, recipes):
+        """Submit every variant (deduplicated), then yield each as its workflow ends (workers elsewhere)."""
+        import time
+
+        from contactflow.dispatch.fireworks import get_launchpad
+        from contactflow.store.views import sync_views
+
+        lp = get_launchpad(self.store)
+        waiting = {}
+        for i, rec in enumerate(recipes):
+            p = self.plan(rec)
+            try:
+                cands = self._built(p)
+            except ContactflowError as exc:
+                yield i, {t.name: [{"state": "failed", "failure_reason": str(exc)}] for t in p.tasks}
+                continue
+            res = submit(p, self.store, project=self.project, dedupe=True)
+            waiting[i] = (p, cands, res.workflow_id)
+            self.progress("submit", f"{rec.name}: workflow {res.workflow_id}{' (already there)' if res.duplicate else ''}")
+        while waiting:
+            for i, (p, cands, wf_id) in list(waiting.items()):
+                wf = lp.workflows.find_one({"nodes": wf_id}, {"state": 1})
+                if wf is None or wf.get("state") in ("COMPLETED", "FIZZLED", "DEFUSED", "ARCHIVED"):
+                    sync_views(self.store)
+                    del waiting[i]
+                    yield i, collect(p, [c.interface_id for c in cands], self.store)
+            if waiting:
+                time.sleep(self.poll_s)
+
+
+def screen(space, store=None, *, budget: int, batch: int = 1, via: str = "local", seed: int = 0,
+           name: str | None = None, progress: Progress = _quiet, strategy: str = "bo"):
+    """Run or resume a screening campaign over ``space`` (path, shipped name or ``ScreeningSpace``)
+    through this pipeline; returns the campaign's ``ScreeningDoc``.
+
+    Every check (space file, recipe fields, objective fields, engines, ``sets``) runs before anything is
+    built or stored.
+    """
+    from contactflow.screening import load_space, run_screen
+    from contactflow.screening.space import base_recipe
+    from contactflow.store import open_store
+
+    if via not in ("local", "fireworks"):
+        raise ContactflowError(f"unknown --via {via!r}; valid: local, fireworks")
+    sp = load_space(space) if isinstance(space, str) or hasattr(space, "is_file") else space
+    own = store is None
+    store = store or open_store()
+    try:
+        ev = PipelineEvaluator(sp, store, via, progress)
+        ev.plan(base_recipe(sp))  # engines, tasks and Maker settings checked before anything runs
+        return run_screen(sp, ev, store, budget=budget, batch=batch, seed=seed, name=name, via=via,
+                          strategy=strategy, progress=lambda line: progress("screen", line))
+    finally:
+        if own:
+            store.close()

@@ -14,6 +14,7 @@ from contactflow.cli.common import app, run_cli
 from contactflow.cli import neb  # noqa: F401  (plot neb; imported after common)
 from contactflow.cli import md  # noqa: F401  (plot pull-off, MD query columns; after neb)
 from contactflow.cli import mlp  # noqa: F401  (dataset, train, active-learn)
+from contactflow.cli import screen  # noqa: F401  (screen SPACE, screen show NAME)
 
 
 def main() -> None:

@@ -7,9 +7,11 @@ from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, M
 from contactflow.schemas.prepared import PreparedInterfaceDoc
 from contactflow.schemas.provenance import Provenance
 from contactflow.schemas.result import STATES, InterfaceResultDoc
+from contactflow.schemas.screening import ScreeningDoc, ScreeningEvaluation
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc, SystemErrors
 
 __all__ = ["PreparedInterfaceDoc", "InterfaceResultDoc", "STATES", "AdhesionConvergenceDoc", "AdhesionDoc", "TractionSeparationDoc", "BarrierDoc", "LiAdsorptionDoc", "LiSiteEnergy", "InterfaceDoc", "Provenance",
            "MDDoc", "PullOffDoc", "LithiationDoc", "DiffusionDoc", "DescriptorDoc",
-           "LabelledConfigDoc", "ModelDoc", "ActiveLearningRoundDoc", "SystemErrors"]
+           "LabelledConfigDoc", "ModelDoc", "ActiveLearningRoundDoc", "SystemErrors",
+           "ScreeningDoc", "ScreeningEvaluation"]

@@ -23,6 +23,7 @@ from contactflow.schemas import AdhesionDoc, InterfaceDoc, PreparedInterfaceDoc
 from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
+from contactflow.schemas.screening import ScreeningDoc
 from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
@@ -62,6 +63,8 @@ KINDS: dict[str, DocKind] = {
     "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"], derived=False),
     "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"],
                          derived=False),
+    # the screening loop's campaign state, written after every proposal/evaluation (resumable)
+    "screening": DocKind("screening", ScreeningDoc, "doc_key", ["name", "space_hash"], derived=False),
 }
 _BY_MODEL = {k.model: k for k in KINDS.values()}
 
