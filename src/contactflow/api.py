@@ -59,18 +59,19 @@ def load_recipe(ref, engine: str | None = None):
     """A recipe by name or path, with every engine spec checked against the engine registry and every
     task against the task registry (``engine`` replaces the recipe's default engine)."""
     from contactflow.engines import parse_spec
+    from contactflow.engines.auto import is_auto
     from contactflow.flows.tasks import task
     from contactflow.recipes import load_recipe as _load
+
+    def canonical(spec: str) -> str:  # ``auto`` is resolved per structure when the candidates are built
+        return "auto" if is_auto(spec) else parse_spec(spec).canonical
 
     rec = _load(ref)
     if engine:
         rec = rec.model_copy(update={"engine": engine})
     try:
-        specs = {"engine": rec.engine, **{f"engines.{k}": v for k, v in rec.engines.items()}}
-        for where, spec in specs.items():
-            parse_spec(spec)
-        canon = {"engine": parse_spec(rec.engine).canonical,
-                 "engines": {task(k).name: parse_spec(v).canonical for k, v in rec.engines.items()}}
+        canon = {"engine": canonical(rec.engine),
+                 "engines": {task(k).name: canonical(v) for k, v in rec.engines.items()}}
         for t in rec.tasks:
             task(t)
     except ContactflowError as exc:
@@ -161,8 +162,10 @@ def _quencher(rec):
 def _check_engines(p: Plan, cand) -> None:
     from contactflow.engines import check_elements
 
+    from contactflow.flows.recipe import resolve_planned
+
     symbols = [s.specie.symbol for s in cand.interface]
-    for eng in {t.engine or p.recipe.engine for t in p.tasks}:
+    for eng in {t.engine or p.recipe.engine for t in resolve_planned(p.tasks, set(symbols), p.maker_kwargs)}:
         check_elements(eng, symbols)
 
 
@@ -195,7 +198,7 @@ def run(p: Plan, store=None, progress: Progress = _quiet) -> RunResult:
         docs = {}
         for t in p.tasks:
             q = {"interface_id": {"$in": ids}}
-            if t.engine:
+            if t.engine and t.engine != "auto":  # auto: the engine each structure's record picked
                 q["engine"] = t.engine
             docs[t.name] = _latest(store.find(TASKS[t.name].kind, q))
         prepared = _latest(store.find("prepared", {"interface_id": {"$in": ids}}))

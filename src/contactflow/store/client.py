@@ -24,6 +24,7 @@ from contactflow.schemas.barrier import BarrierDoc, LiAdsorptionDoc
 from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
 from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc
+from contactflow.schemas.validation import ValidationDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -60,6 +61,7 @@ KINDS: dict[str, DocKind] = {
     "labels": DocKind("labels", LabelledConfigDoc, "doc_key", ["dataset", "system", "source", "state", "split"],
                       derived=False),
     "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"], derived=False),
+    "validation": DocKind("validation", ValidationDoc, "doc_key", ["case_id", "engine", "status", "system"]),
     "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"],
                          derived=False),
 }
