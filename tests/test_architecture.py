@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "contactflow"
 LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("api", "web"),
+    ("validation",),
     ("screening",),
     ("dispatch", "continuum"),
     ("store",),

@@ -64,17 +64,21 @@ def load_recipe(ref, engine: str | None = None):
     return check_recipe(rec)
 
 
+def canonical(spec: str) -> str:
+    """A spec in canonical form; ``auto`` stays ``auto`` (resolved per structure when candidates are built)."""
+    from contactflow.engines import parse_spec
+    from contactflow.engines.auto import is_auto
+
+    return "auto" if is_auto(spec) else parse_spec(spec).canonical
+
+
 def check_recipe(rec):
     """A recipe with its engine specs checked and made canonical and its tasks checked (see :func:`load_recipe`)."""
-    from contactflow.engines import parse_spec
     from contactflow.flows.tasks import task
 
     try:
-        specs = {"engine": rec.engine, **{f"engines.{k}": v for k, v in rec.engines.items()}}
-        for where, spec in specs.items():
-            parse_spec(spec)
-        canon = {"engine": parse_spec(rec.engine).canonical,
-                 "engines": {task(k).name: parse_spec(v).canonical for k, v in rec.engines.items()}}
+        canon = {"engine": canonical(rec.engine),
+                 "engines": {task(k).name: canonical(v) for k, v in rec.engines.items()}}
         for t in rec.tasks:
             task(t)
     except ContactflowError as exc:
@@ -182,8 +186,10 @@ def _quencher(rec):
 def _check_engines(p: Plan, cand) -> None:
     from contactflow.engines import check_elements
 
+    from contactflow.flows.recipe import resolve_planned
+
     symbols = [s.specie.symbol for s in cand.interface]
-    for eng in {t.engine or p.recipe.engine for t in p.tasks}:
+    for eng in {t.engine or p.recipe.engine for t in resolve_planned(p.tasks, set(symbols), p.maker_kwargs)}:
         check_elements(eng, symbols)
 
 
@@ -227,7 +233,7 @@ def collect(p: Plan, interface_ids: list[str], store) -> dict[str, list[dict]]:
     docs = {}
     for t in p.tasks:
         q = {"interface_id": {"$in": list(interface_ids)}}
-        if t.engine:
+        if t.engine and t.engine != "auto":  # auto: the engine each structure's validation record picked
             q["engine"] = t.engine
         docs[t.name] = _latest(store.find(TASKS[t.name].kind, q))
     return docs

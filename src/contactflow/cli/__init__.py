@@ -15,6 +15,7 @@ from contactflow.cli import neb  # noqa: F401  (plot neb; imported after common)
 from contactflow.cli import md  # noqa: F401  (plot pull-off, MD query columns; after neb)
 from contactflow.cli import mlp  # noqa: F401  (dataset, train, active-learn)
 from contactflow.cli import screen  # noqa: F401  (screen SPACE, screen show NAME)
+from contactflow.cli import validate  # noqa: F401  (validate, engines)
 
 
 def main() -> None:

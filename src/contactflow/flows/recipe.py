@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from jobflow import Flow
 
 from contactflow.errors import ContactflowError
-from contactflow.flows.tasks import TASKS, engine_for, task
+from contactflow.flows.tasks import TASKS, engine_for, resolve_auto, task
 
 #: ``--set prepare.FIELD=VALUE`` sets fields of the preparation (registry grid, gap scan, relaxation)
 PREPARE = "prepare"
@@ -89,18 +89,18 @@ def recipe_flow(recipe, candidates: list, tasks: list[str] | None = None, maker_
     kwargs = dict(maker_kwargs or {})
     prep_fields = kwargs.pop(PREPARE, {})
     planned = plan_tasks(recipe, tasks, kwargs)
-    by_engine: dict[str, list[PlannedTask]] = {}
-    for p in planned:
-        by_engine.setdefault(p.engine or recipe.engine, []).append(p)
-    preparers = {eng: prepare_maker(eng, group, prep_fields) for eng, group in by_engine.items()}
     jobs = []
     for cand in candidates:
         iid = cand.interface_id
         ij = record_interface(InterfaceDoc.from_candidate(cand, recipe.name, recipe.recipe_hash))
         ij.name = f"interface:{recipe.name}:{iid}"
         jobs.append(ij)
+        by_engine = group_by_engine(resolve_planned(planned, {s.specie.symbol for s in cand.interface}, kwargs),
+                                    recipe.engine)
         for eng, group in by_engine.items():
-            pj = preparers[eng].make(ij.output.structure, iid, recipe.name)
+            reason = "; ".join(dict.fromkeys(p.engine_reason for p in group))
+            pj = prepare_maker(eng, group, {**prep_fields, "engine_reason": reason}).make(
+                ij.output.structure, iid, recipe.name)
             pj.name = f"prepare:{recipe.name}:{iid}:{eng}"
             jobs.append(pj)
             for p in group:
@@ -108,3 +108,22 @@ def recipe_flow(recipe, candidates: list, tasks: list[str] | None = None, maker_
                 j.name = f"{p.name}:{recipe.name}:{iid}"
                 jobs.append(j)
     return Flow(jobs, name=f"{recipe.name}")
+
+
+def resolve_planned(planned: list[PlannedTask], symbols, maker_kwargs: dict | None = None) -> list[PlannedTask]:
+    """The planned tasks with ``auto`` replaced by the engine the validation record picks for ``symbols``."""
+    out = []
+    for p in planned:
+        if p.engine == "auto":
+            eng, why = resolve_auto(p.name, symbols)
+            p = PlannedTask(p.name, eng, why, TASKS[p.name].make_maker(eng, (maker_kwargs or {}).get(p.name)))
+        out.append(p)
+    return out
+
+
+def group_by_engine(planned: list[PlannedTask], default: str) -> dict[str, list[PlannedTask]]:
+    """Tasks grouped by their engine (one preparation per engine)."""
+    by_engine: dict[str, list[PlannedTask]] = {}
+    for p in planned:
+        by_engine.setdefault(p.engine or default, []).append(p)
+    return by_engine

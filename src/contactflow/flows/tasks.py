@@ -143,12 +143,15 @@ def engine_for(task_name: str, default_engine: str, engines: dict | None = None)
     ContactflowError
         When a per-task engine cannot do the task's physics.
     """
+    from contactflow.engines.auto import is_auto
     from contactflow.engines.registry import backend
 
     t = task(task_name)
     if not t.uses_engine:
         return None, "analysis only (no engine)"
     given = (engines or {}).get(t.name)
+    if is_auto(given) or (not given and is_auto(default_engine)):
+        return "auto", "auto: chosen per structure from the validation record (engines.auto.choose)"
     if given:
         if t.needs == "bond_breaking" and not backend(given).bond_breaking:
             raise ContactflowError(
@@ -160,3 +163,12 @@ def engine_for(task_name: str, default_engine: str, engines: dict | None = None)
         return own, (f"{t.name} breaks bonds; the recipe's {default_engine} ({backend(default_engine).kind.replace('_', ' ')}) "
                      f"does not describe that, so the task's default {own} runs")
     return default_engine, "recipe engine"
+
+
+def resolve_auto(task_name: str, symbols) -> tuple[str, str]:
+    """The engine ``auto`` picks for a task on a structure with these elements, and why
+    (:func:`contactflow.engines.auto.choose`, given the task's physics)."""
+    from contactflow.engines.auto import choose
+
+    t = task(task_name)
+    return choose(symbols, t.name, needs=t.needs)

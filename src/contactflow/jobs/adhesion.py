@@ -166,6 +166,7 @@ class AdhesionMaker(Maker):
             settings=settings, prepared_key=prepared_key, area_A2=interface_area(interface),
             strain_pct=principal_strain_pct(interface), n_atoms=len(interface), relaxed=self.relax,
             fmax_eV_per_A=self.fmax if self.relax else None, structure=interface,
+            engine_reason=getattr(pdoc, "engine_reason", None),
         )
         result: dict = {}
         with timed() as timer:
@@ -184,6 +185,10 @@ class AdhesionMaker(Maker):
             state = "unbound"
             result["failure_reason"] = (f"W_sep = {w:.3f} J/m² ≤ 0 with {info.spec}: the film does not bind to the "
                                         "substrate (no contact type; not exported)")
+        from contactflow.engines.auto import trust
+
+        state = trust(info.spec, {s.specie.symbol for s in interface}, "adhesion", "J/m2",
+                      result.get("committee_w_sep_rigid_std_J_per_m2"), state, result, what="rigid W_sep")
         return AdhesionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
     def _run(self, interface: Interface, area: float, result: dict, pdoc=None) -> None:

@@ -91,6 +91,7 @@ class PrepareMaker(Maker):
     optimizer: str = "FIRE"
     fix_bottom_A: float = 1.0
     evaluation: str = "auto"
+    engine_reason: str | None = None
 
     def __post_init__(self):
         check_fields(self, registry_grid=(0, 12), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
@@ -129,7 +130,8 @@ class PrepareMaker(Maker):
         settings = self.settings()
         base = dict(doc_key=doc_key_for("pr", {"interface_id": interface_id, "engine": info.spec, "settings": settings}),
                     interface_id=interface_id, recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec,
-                    settings=settings, n_atoms=len(interface), area_A2=interface_area(interface), as_built_gap_A=g0)
+                    settings=settings, n_atoms=len(interface), area_A2=interface_area(interface), as_built_gap_A=g0,
+                    engine_reason=self.engine_reason)
         result: dict = {"structure": interface, "gap_A": g0}
         with timed() as timer:
             try:

@@ -216,6 +216,7 @@ class TractionSeparationMaker(Maker):
                                        **({"prepared": prepared_key} if prepared_key else {})}),
             interface_id=interface_id, prepared_key=prepared_key, structure=interface, recipe_name=recipe_name, system=f"{film_f}/{sub_f}", engine=info.spec, settings=settings,
             area_A2=area, strain_pct=principal_strain_pct(interface), n_atoms=len(interface), gaps_A=gaps,
+            engine_reason=getattr(pdoc, "engine_reason", None),
         )
         result: dict = {}
         with timed() as timer:
@@ -227,6 +228,9 @@ class TractionSeparationMaker(Maker):
         if result.get("unbound"):
             state = "unbound"
         result.pop("unbound", None)
+        from contactflow.engines.auto import trust
+
+        state = trust(info.spec, {s.specie.symbol for s in interface}, "traction_separation", "J/m2", None, state, result)
         return TractionSeparationDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
     def _scan(self, atoms, film_idx, sub_idx, gaps, area, result) -> None:

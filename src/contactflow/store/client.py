@@ -25,6 +25,7 @@ from contactflow.schemas.traction import TractionSeparationDoc
 from contactflow.schemas.md import DescriptorDoc, DiffusionDoc, LithiationDoc, MDDoc, PullOffDoc
 from contactflow.schemas.screening import ScreeningDoc
 from contactflow.schemas.training import ActiveLearningRoundDoc, LabelledConfigDoc, ModelDoc
+from contactflow.schemas.validation import ValidationDoc
 from contactflow.store import embedded
 from contactflow.store.settings import StoreSettings, load_settings, redact_text, redact_uri
 
@@ -61,6 +62,7 @@ KINDS: dict[str, DocKind] = {
     "labels": DocKind("labels", LabelledConfigDoc, "doc_key", ["dataset", "system", "source", "state", "split"],
                       derived=False),
     "models": DocKind("models", ModelDoc, "doc_key", ["name", "dataset", "state"], derived=False),
+    "validation": DocKind("validation", ValidationDoc, "doc_key", ["case_id", "engine", "status", "system"]),
     "al_rounds": DocKind("al_rounds", ActiveLearningRoundDoc, "doc_key", ["campaign", "round", "dataset"],
                          derived=False),
     # the screening loop's campaign state, written after every proposal/evaluation (resumable)
