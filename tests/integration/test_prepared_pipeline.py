@@ -54,7 +54,8 @@ def test_adhesion_and_traction_share_one_preparation_and_agree(store):
     # the preparation moved the film from the as-built 3.0 Å to the engine's E(d) minimum
     assert prep["as_built_gap_A"] == pytest.approx(3.0, abs=0.05)
     assert 3.2 < prep["gap_A"] < 3.8
-    assert min(prep["gap_scan_energies_eV"]) >= prep["e_interface_eV"] - 2e-3  # parabola min ≤ scan min
+    # the prepared cell's energy is the scan's minimum (to the few meV that its own, shorter cell changes)
+    assert abs(min(prep["gap_scan_energies_eV"]) - prep["e_interface_eV"]) < 5e-3
     # one number, two tasks: rigid W_sep at the prepared gap vs the UBER well depth
     w_rigid, w_uber = ad["w_sep_rigid_J_per_m2"], ts["w_sep_J_per_m2"]
     assert abs(w_rigid - w_uber) / w_uber < 0.05, (w_rigid, w_uber)

@@ -32,7 +32,9 @@ def print_results(result, fmt: str = "table") -> None:
                       f"{d.get('as_built_gap_A', 0):.2f} → {d.get('gap_A', 0):.2f} Å"
                       f"{', relaxed' if d.get('relaxed') else ''} [{d['state']}]", highlight=False)
     for t in result.plan.tasks:
-        emit(result.documents[t.name], fmt, list(TASKS[t.name].columns), f"{t.name} — {rec.name} ({t.engine or 'no engine'})")
+        spec = TASKS[t.name]
+        emit(result.documents[t.name], fmt, list(spec.columns),
+             f"{spec.title or t.name} — {t.name} — {rec.name} ({t.engine or 'no engine'})")
     bad = result.failed
     if bad:
         for d in bad:

@@ -38,6 +38,8 @@ class TaskSpec:
         Whether the task wants the prepared interface relaxed (the preparation then relaxes it once).
     uses_engine
         ``False`` for pure analysis (descriptors): no engine, dispatch category ``small``.
+    title
+        Title of its result table.
     """
 
     name: str
@@ -48,6 +50,7 @@ class TaskSpec:
     needs: str = "any"
     relaxed: bool = False
     uses_engine: bool = True
+    title: str = ""
 
     def maker_class(self):
         """The Maker class (imported on first use)."""
@@ -85,39 +88,39 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
              "work of separation W_sep, rigid at the prepared registry and gap, and relaxed",
              _ID + (("n_atoms", "atoms"), ("area_A2", "area Å²"), ("strain_pct", "strain %"),
                     ("w_sep_rigid_J_per_m2", "W_sep rigid J/m²"), ("w_sep_J_per_m2", "W_sep J/m²"),
-                    ("interface_gap_A", "gap Å")), relaxed=True),
+                    ("interface_gap_A", "gap Å")), relaxed=True, title="Work of separation"),
     TaskSpec("traction_separation", "contactflow.jobs.traction:TractionSeparationMaker", "traction_separation",
              "rigid E(d) from the prepared interface → UBER fit → cohesive-zone law (σ_max, δ_c, W_sep)",
              _ID + (("n_atoms", "atoms"), ("w_sep_J_per_m2", "W_sep J/m²"), ("sigma_max_GPa", "σ_max GPa"),
                     ("delta_c_A", "δ_c Å"), ("equilibrium_gap_A", "d0 Å"), ("fit_r2", "R²"),
-                    ("evaluation_mode", "evaluation"))),
+                    ("evaluation_mode", "evaluation")), title="Cohesive-zone law (traction–separation)"),
     TaskSpec("neb", "contactflow.jobs.neb:InterfaceNEBMaker", "barriers",
              "Li hop barriers in the prepared interface's gap and in the film bulk (climbing-image NEB)",
              (("recipe_name", "recipe"), ("system", "system"), ("label", "hop"), ("engine", "engine"),
               ("state", "state"), ("barrier_forward_eV", "E_a fwd eV"), ("barrier_reverse_eV", "E_a rev eV"),
-              ("hop_distance_A", "hop Å"), ("reference_barrier_eV", "ref eV")), relaxed=True),
+              ("hop_distance_A", "hop Å"), ("reference_barrier_eV", "ref eV")), relaxed=True, title="Li migration barriers (NEB)"),
     TaskSpec("li_adsorption", "contactflow.jobs.li_sites:InterfaceLiAdsorptionMaker", "li_adsorption",
              "Li binding energies at interface sites and on the bare sides",
              (("recipe_name", "recipe"), ("label", "host"), ("engine", "engine"), ("state", "state"),
-              ("best_binding_energy_eV", "best E_b eV"), ("n_sites", "sites")), relaxed=True),
+              ("best_binding_energy_eV", "best E_b eV"), ("n_sites", "sites")), relaxed=True, title="Li adsorption"),
     TaskSpec("pull_off", "contactflow.jobs.pull_off:PullOffMaker", "pull_off",
              "MD pull-off of the film: traction vs opening, peak traction, fracture energy (bonds break)",
              _ID + (("temperature_K", "T K"), ("peak_traction_GPa", "σ_peak GPa"),
                     ("fracture_energy_J_per_m2", "G J/m²"), ("separated", "separated")),
-             needs="bond_breaking", relaxed=True),
+             needs="bond_breaking", relaxed=True, title="Pull-off (MD)"),
     TaskSpec("lithiation", "contactflow.jobs.lithiation:LithiationMaker", "lithiation",
              "stepwise Li insertion with MD: volume strain and interface integrity",
              _ID + (("n_atoms_initial", "atoms"), ("max_volume_strain_pct", "max ΔV/V %"),
-                    ("integrity_lost_at_n_li", "debond at n_Li")), relaxed=True),
+                    ("integrity_lost_at_n_li", "debond at n_Li")), relaxed=True, title="Lithiation (MD)"),
     TaskSpec("diffusion", "contactflow.jobs.diffusion:DiffusionMaker", "diffusion",
              "Li diffusivity from MD at several temperatures (Arrhenius)",
              _ID + (("species", "species"), ("activation_energy_eV", "E_a eV"),
-                    ("activation_energy_stderr_eV", "± eV")), relaxed=True),
+                    ("activation_energy_stderr_eV", "± eV")), relaxed=True, title="Li diffusion (MD)"),
     TaskSpec("descriptors", "contactflow.jobs.descriptors:DescriptorMaker", "descriptors",
              "contact-area fraction, cross-interface bonds, interphase thickness of the prepared interface",
              (("recipe_name", "recipe"), ("system", "system"), ("n_atoms", "atoms"),
               ("contact_area_fraction", "contact frac"), ("n_cross_bonds", "cross bonds"),
-              ("interphase_thickness_A", "interphase Å"), ("interface_gap_A", "gap Å")), uses_engine=False),
+              ("interphase_thickness_A", "interphase Å"), ("interface_gap_A", "gap Å")), uses_engine=False, title="Interface descriptors"),
 )}
 
 
