@@ -15,6 +15,7 @@ from contactflow.cli.common import app, err_console
 from contactflow.cli import neb  # noqa: F401  (plot neb; imported after common)
 from contactflow.cli import md  # noqa: F401  (plot pull-off, MD query columns; after neb)
 from contactflow.cli import mlp  # noqa: F401  (dataset, train, active-learn)
+from contactflow.cli import serve  # noqa: F401  (the results browser)
 from contactflow.errors import ContactflowError
 
 
