@@ -104,4 +104,10 @@ def web_seed_docs():
         sigma_max_GPa=fit.sigma_max_GPa, delta_c_A=fit.length_A, uber_length_A=fit.length_A,
         equilibrium_gap_A=fit.gap0_A, fit_r2=fit.r2, n_points_fitted=fit.n_points,
     )
-    return {"interfaces": ifaces, "traction": [ts]}
+    narrow = (f"interface_id == {ifaces[0].interface_id}", [ifaces[0].interface_id])
+    for f in ("strain_pct", "area_A2", "n_atoms"):  # a filter on a value that tells the interfaces apart
+        vals = sorted({getattr(d, f) for d in ifaces})
+        if len(vals) > 1:
+            narrow = (f"{f} <= {vals[0]!r}", [d.interface_id for d in ifaces if getattr(d, f) <= vals[0]])
+            break
+    return {"interfaces": ifaces, "traction": [ts], "narrow": narrow}

@@ -31,10 +31,14 @@
       var f = [n & 1, (n >> 1) & 1, (n >> 2) & 1];
       corners.push([0, 1, 2].map(function (k) { return f[0] * L[0][k] + f[1] * L[1][k] + f[2] * L[2][k]; }));
     }
-    center = [0, 1, 2].map(function (k) { return (L[0][k] + L[1][k] + L[2][k]) / 2; });
-    extent = 0;
-    corners.forEach(function (c) {
-      var d = Math.hypot(c[0] - center[0], c[1] - center[1], c[2] - center[2]); if (d > extent) extent = d;
+    // centre and scale on the atoms (a slab cell is mostly vacuum)
+    center = [0, 1, 2].map(function (k) {
+      return a.reduce(function (t, at) { return t + at.xyz[k]; }, 0) / Math.max(1, a.length);
+    });
+    extent = 2;
+    a.forEach(function (at) {
+      var d = Math.hypot(at.xyz[0] - center[0], at.xyz[1] - center[1], at.xyz[2] - center[2]) + at.r;
+      if (d > extent) extent = d;
     });
     bonds = [];
     for (i = 0; i < a.length; i++) for (j = i + 1; j < a.length; j++) {
@@ -70,7 +74,7 @@
         ctx.beginPath(); ctx.moveTo(u[0], u[1]); ctx.lineTo(v[0], v[1]); ctx.stroke();
         return;
       }
-      var at = geom.atoms[it.atom], q = p[it.atom], r = Math.max(2, 0.45 * at.r * s);
+      var at = geom.atoms[it.atom], q = p[it.atom], r = Math.max(2, 0.6 * at.r * s);
       var g = ctx.createRadialGradient(q[0] - r / 3, q[1] - r / 3, r / 6, q[0], q[1], r);
       g.addColorStop(0, "#ffffff"); g.addColorStop(0.35, at.c); g.addColorStop(1, "#222222");
       ctx.fillStyle = g;
