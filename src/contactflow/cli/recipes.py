@@ -128,26 +128,33 @@ def build(
     from contactflow.recipes import load_recipe
 
     check_format(fmt)
-    rec = load_recipe(recipe)
-    with console.status(f"building {rec.name} …"):
-        cands = rec.build()
-    if max_candidates:
-        cands = cands[:max_candidates]
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, c in enumerate(cands):
-        row = candidate_summary(i, c)
-        row["files"] = write_candidate(c, out / f"{rec.name}_{i:02d}_{c.interface_id}")
-        rows.append(row)
-    summary = {"recipe_name": rec.name, "recipe_hash": rec.recipe_hash, "n_candidates": len(rows),
-               "candidates": rows}
-    (out / f"{rec.name}_summary.json").write_text(json.dumps(summary, indent=2))
-    if store:
-        from contactflow.schemas import InterfaceDoc
-        from contactflow.store import open_store
+    from contactflow.cli.progress import CliProgress, interactive
 
-        with open_store() as st:
-            st.upsert_many(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash) for c in cands)
+    rec = load_recipe(recipe)
+    with CliProgress(interactive(fmt)) as prog:
+        prog.stage("build", f"building {rec.name} interfaces (slabs, terminations, lattice matching) …")
+        cands = rec.build()
+        if max_candidates:
+            cands = cands[:max_candidates]
+        prog.stage("write", f"{len(cands)} candidate(s): extxyz + CIF under {out}")
+        prog.count(len(cands), "writing candidates")
+        out.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for i, c in enumerate(cands):
+            row = candidate_summary(i, c)
+            row["files"] = write_candidate(c, out / f"{rec.name}_{i:02d}_{c.interface_id}")
+            rows.append(row)
+            prog.advance()
+        summary = {"recipe_name": rec.name, "recipe_hash": rec.recipe_hash, "n_candidates": len(rows),
+                   "candidates": rows}
+        (out / f"{rec.name}_summary.json").write_text(json.dumps(summary, indent=2))
+        if store:
+            from contactflow.schemas import InterfaceDoc
+            from contactflow.store import open_store
+
+            prog.stage("store", f"storing {len(cands)} interface document(s) …")
+            with open_store() as st:
+                st.upsert_many(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash) for c in cands)
     table_rows = [{**r, "termination": " / ".join(r["termination"])} for r in rows]
     emit(table_rows, fmt, BUILD_COLUMNS, f"{rec.name}: {len(rows)} candidate(s) → {out}")
 
