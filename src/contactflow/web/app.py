@@ -2,6 +2,7 @@
 
 import json
 import secrets
+import time
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
@@ -54,6 +55,7 @@ def create_app(store=None, token: str | None = None, allowed_hosts: list[str] | 
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
+        t0 = time.perf_counter()
         host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
         if "*" not in hosts and host not in hosts:
             return PlainTextResponse(f"host {host!r} not allowed", status_code=403)
@@ -69,6 +71,7 @@ def create_app(store=None, token: str | None = None, allowed_hosts: list[str] | 
         response = await call_next(request)
         if set_cookie:
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1e3:.2f}"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")

@@ -13,10 +13,19 @@ PER_PAGE = (25, 50, 100)
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.:+\-]{1,200}$")
 
 
-def interface_columns() -> list[tuple[str, str]]:
+@lru_cache(maxsize=1)
+def interface_columns() -> tuple[tuple[str, str], ...]:
     """Columns of the interfaces table (also the only sortable fields)."""
     cols = default_columns("interfaces", max_numbers=6)
-    return cols + [c for c in (("match_index", "match"),) if c[0] not in dict(cols)]
+    return tuple(cols + [c for c in (("match_index", "match"),) if c[0] not in dict(cols)])
+
+
+def count(store, kind: str, flt: dict) -> int:
+    """Documents matching ``flt``; with no filter the collection's metadata count (the embedded server
+    scans every document for an exact ``count_documents({})``: 0.2 s per 2,000 measured)."""
+    if not flt:
+        return store.collection(kind).estimated_document_count()
+    return store.count(kind, flt)
 
 
 def interfaces_page(store, where: str = "", sort: str = "", order: str = "asc", page: int = 1,
@@ -35,7 +44,7 @@ def interfaces_page(store, where: str = "", sort: str = "", order: str = "asc", 
         raise QueryError(f"rows per page must be one of {', '.join(map(str, PER_PAGE))}")
     flt = build_filter("interfaces", where=where.strip() or None)
     spec = raw_query_args(flt, sort, order, page, per_page)
-    total = store.count("interfaces", flt)
+    total = count(store, "interfaces", flt)
     rows = store.find("interfaces", flt, sort=spec["sort"], limit=per_page, skip=spec["skip"],
                       projection=spec["projection"])
     pages = max(1, math.ceil(total / per_page))
@@ -266,6 +275,7 @@ def recipes_with(store, kind: str) -> list[str]:
     return sorted(n for n in names if isinstance(n, str))
 
 
-def fields_help() -> list[str]:
+@lru_cache(maxsize=1)
+def fields_help() -> tuple[str, ...]:
     """Queryable fields of interface documents (for the filter's help text)."""
-    return [f for f in flat_fields(resolve_kind("interfaces").model) if not f.startswith("structure")]
+    return tuple(f for f in flat_fields(resolve_kind("interfaces").model) if not f.startswith("structure"))
