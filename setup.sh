@@ -6,7 +6,9 @@ cd "$(dirname "$0")"
 # Debian packages, only as root with apt and only if missing:
 #   slurm-wlm + munge: single-node SLURM cluster for the queue tests
 #   cp2k: DFT engine 'cp2k:pbe-d3' (cp2k_shell.psmp + basis/potential data in /usr/share/cp2k)
-APT_PKGS="slurm-wlm munge cp2k"
+#   chromium + chromium-driver: the results browser's tests drive Debian's headless chromium (nothing
+#   downloads a browser build)
+APT_PKGS="slurm-wlm munge cp2k chromium chromium-driver"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   if ! dpkg -s $APT_PKGS >/dev/null 2>&1; then
     apt-get update -qq

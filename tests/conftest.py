@@ -78,3 +78,55 @@ def cli():
             return code, out.getvalue().decode(), err.getvalue().decode()
 
     return invoke
+
+@pytest.fixture(scope="session")
+def web_seed_docs():
+    """Documents for the results browser's tests, built from the real ``si_graphite`` recipe: three
+    InterfaceDocs (the three smallest matches) and, for the smallest, a TractionSeparationDoc whose
+    E(d) is a real rigid separation scan of that interface, computed with ASE's Lennard-Jones
+    calculator (engine ``lj:test``; fast and deterministic) and fitted with contactflow's UBER fit."""
+    import numpy as np
+    from ase.calculators.lj import LennardJones
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from contactflow.jobs.traction import fit_uber
+    from contactflow.recipes import load_recipe
+    from contactflow.schemas import InterfaceDoc
+    from contactflow.schemas.traction import TractionSeparationDoc
+    from contactflow.structures.separation import interface_gap_A, separation_images
+
+    rec = load_recipe("si_graphite")
+    cands = rec.build()[:3]
+    ifaces = [InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash) for c in cands]
+    iface = cands[0].interface
+    atoms = AseAtomsAdaptor.get_atoms(iface)
+    atoms.set_constraint()
+    film, sub = list(iface.film_indices), list(iface.substrate_indices)
+    g0 = interface_gap_A(atoms, film, sub)
+    gaps = [float(g) for g in np.linspace(max(1.6, g0 - 1.0), g0 + 6.0, 14)]
+    images, cell = separation_images(atoms, film, gaps)
+    calc = LennardJones(sigma=2.9, epsilon=0.02, rc=9.0, smooth=True)
+
+    def energy(a):
+        a = a.copy()
+        a.calc = calc
+        return float(a.get_potential_energy())
+
+    area = float(np.linalg.norm(np.cross(*atoms.cell[:2])))
+    e_film, e_sub = energy(cell[film]), energy(cell[sub])
+    eb = [(energy(a) - e_film - e_sub) / area * 16.021766 for a in images]
+    fit = fit_uber(gaps, eb)
+    ts = TractionSeparationDoc(
+        doc_key=f"ts-lj-{ifaces[0].interface_id}", interface_id=ifaces[0].interface_id, recipe_name=rec.name,
+        system=ifaces[0].system, engine="lj:test", settings={"gaps_A": gaps}, state="successful", area_A2=area,
+        n_atoms=len(iface), gaps_A=gaps, binding_energy_J_per_m2=eb, w_sep_J_per_m2=fit.w_sep_J_per_m2,
+        sigma_max_GPa=fit.sigma_max_GPa, delta_c_A=fit.length_A, uber_length_A=fit.length_A,
+        equilibrium_gap_A=fit.gap0_A, fit_r2=fit.r2, n_points_fitted=fit.n_points,
+    )
+    narrow = (f"interface_id == {ifaces[0].interface_id}", [ifaces[0].interface_id])
+    for f in ("strain_pct", "area_A2", "n_atoms"):  # a filter on a value that tells the interfaces apart
+        vals = sorted({getattr(d, f) for d in ifaces})
+        if len(vals) > 1:
+            narrow = (f"{f} <= {vals[0]!r}", [d.interface_id for d in ifaces if getattr(d, f) <= vals[0]])
+            break
+    return {"interfaces": ifaces, "traction": [ts], "narrow": narrow}

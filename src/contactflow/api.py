@@ -200,10 +200,12 @@ def flow(p: Plan, candidates: list):
     return recipe_flow(p.recipe, candidates, [t.name for t in p.tasks], p.maker_kwargs)
 
 
-def run(p: Plan, store=None, progress: Progress = _quiet) -> RunResult:
+def run(p: Plan, store=None, progress: Progress = _quiet,
+        on_job: Callable[[int, int, str], None] | None = None) -> RunResult:
     """Build, run the flow here (jobflow ``run_locally``), derive the typed views, return the documents.
 
-    A failed job does not stop the others; the documents say which failed and why.
+    A failed job does not stop the others; the documents say which failed and why. ``on_job(i, n,
+    name)`` is called as each job of the flow starts (for a progress bar with the time left).
     """
     from contactflow.dispatch import run_flow_locally
     from contactflow.store import open_store
@@ -216,7 +218,7 @@ def run(p: Plan, store=None, progress: Progress = _quiet) -> RunResult:
         f = flow(p, cands)
         progress("run", f"running {', '.join(t.name for t in p.tasks)} on {len(cands)} interface(s) "
                         f"({len(f.jobs)} jobs) …")
-        run_flow_locally(f, store, ensure_success=False)
+        run_flow_locally(f, store, ensure_success=False, on_job=on_job)
         ids = [c.interface_id for c in cands]
         docs = collect(p, ids, store)
         prepared = _latest(store.find("prepared", {"interface_id": {"$in": ids}}))

@@ -16,6 +16,7 @@ from contactflow.cli import md  # noqa: F401  (plot pull-off, MD query columns; 
 from contactflow.cli import mlp  # noqa: F401  (dataset, train, active-learn)
 from contactflow.cli import screen  # noqa: F401  (screen SPACE, screen show NAME)
 from contactflow.cli import validate  # noqa: F401  (validate, engines)
+from contactflow.cli import serve  # noqa: F401  (the results browser)
 
 
 def main() -> None:

@@ -14,11 +14,14 @@ def demo(
     """Build Si(111)/graphite, prepare it (registry, gap, relaxation), compute its work of separation,
     store it, print a table."""
     from contactflow import api
-    from contactflow.cli.run import print_results, stage_printer
+    from contactflow.cli.progress import CliProgress, interactive
+    from contactflow.cli.run import print_results
     from contactflow.store import open_store
 
     plan = api.plan(recipe, ["adhesion"], engine, [f"adhesion.relax={'true' if relax else 'false'}"], limit=1)
     with open_store() as store:
         console.print(f"store: {store.display_uri} ({store.settings.source})")
-        result = api.run(plan, store, progress=stage_printer())
+        with CliProgress(interactive()) as prog:
+            result = api.run(plan, store, progress=prog.stage, on_job=prog.job)
+            prog.done()
     print_results(result)

@@ -151,28 +151,41 @@ def build(
     from contactflow.recipes import load_recipe
 
     check_format(fmt)
+    from contactflow.cli.progress import CliProgress, interactive
+
     rec = load_recipe(recipe)
     _check_out_dir(out, rec.name, force)
-    with console.status(f"building {rec.name} …"):
+    with CliProgress(interactive(fmt)) as prog:
+        prog.stage("build", f"building {rec.name} interfaces (slabs, terminations, lattice matching) …")
         cands = rec.build()
-    if max_candidates:
-        cands = cands[:max_candidates]
-    stems = [out / f"{rec.name}_{i:02d}_{c.interface_id}" for i, c in enumerate(cands)]
-    _check_out_dir(out, rec.name, force, [p for s in stems for p in (s.with_suffix(".extxyz"), s.with_suffix(".cif"))])
-    rows = []
-    for i, c in enumerate(cands):
-        row = candidate_summary(i, c)
-        row["files"] = write_candidate(c, stems[i])
-        rows.append(row)
-    summary = {"recipe_name": rec.name, "recipe_hash": rec.recipe_hash, "n_candidates": len(rows),
-               "candidates": rows}
-    (out / f"{rec.name}_summary.json").write_text(json.dumps(summary, indent=2))
-    if store:
-        from contactflow.schemas import InterfaceDoc
-        from contactflow.store import open_store
+        if max_candidates:
+            cands = cands[:max_candidates]
+        stems = [out / f"{rec.name}_{i:02d}_{c.interface_id}" for i, c in enumerate(cands)]
+        _check_out_dir(out, rec.name, force,
+                       [p for s in stems for p in (s.with_suffix(".extxyz"), s.with_suffix(".cif"))])
+        prog.stage("write", f"{len(cands)} candidate(s): extxyz + CIF under {out}")
+        prog.count(len(cands), "writing candidates")
+        rows = []
+        for i, c in enumerate(cands):
+            row = candidate_summary(i, c)
+            row["files"] = write_candidate(c, stems[i])
+            rows.append(row)
+            prog.advance()
+        summary = {"recipe_name": rec.name, "recipe_hash": rec.recipe_hash, "n_candidates": len(rows),
+                   "candidates": rows}
+        (out / f"{rec.name}_summary.json").write_text(json.dumps(summary, indent=2))
+        if store:
+            from jobflow import Flow
 
-        with open_store() as st:
-            st.upsert_many(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash) for c in cands)
+            from contactflow.dispatch import run_flow_locally
+            from contactflow.jobs.prepare import record_interface
+            from contactflow.schemas import InterfaceDoc
+            from contactflow.store import open_store
+
+            prog.stage("store", f"storing {len(cands)} interface document(s) …")
+            with open_store() as st:  # through the JobStore, like every document (one writer)
+                run_flow_locally(Flow([record_interface(InterfaceDoc.from_candidate(c, rec.name, rec.recipe_hash))
+                                       for c in cands], name=f"build:{rec.name}"), st)
     table_rows = [{**r, "termination": " / ".join(r["termination"])} for r in rows]
     emit(table_rows, fmt, BUILD_COLUMNS, f"{rec.name}: {len(rows)} candidate(s) → {out}")
 

@@ -61,5 +61,9 @@ def run(
     for t in plan.tasks:
         if t.engine_reason not in ("recipe engine", "analysis only (no engine)"):
             err_console.print(f"engine: {t.name} runs with {t.engine} ({t.engine_reason})", highlight=False)
-    result = api.run(plan, progress=stage_printer(fmt != "table"))
+    from contactflow.cli.progress import CliProgress, interactive
+
+    with CliProgress(interactive(fmt)) as prog:
+        result = api.run(plan, progress=prog.stage, on_job=prog.job)
+        prog.done()
     print_results(result, fmt)

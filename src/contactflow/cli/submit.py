@@ -28,18 +28,23 @@ def submit(
 ):
     """Build a recipe's interfaces and run its flow here, or submit the same flow as one FireWorks workflow."""
     from contactflow import api
-    from contactflow.cli.run import print_results, stage_printer
+    from contactflow.cli.progress import CliProgress, interactive
+    from contactflow.cli.run import print_results
 
     if via not in VIA:
         raise ContactflowError(f"unknown --via {via!r}; valid: {', '.join(VIA)}")
     plan = api.plan(recipe, task, engine, sets, limit=limit)
     if via == "local":
-        print_results(api.run(plan, progress=stage_printer()))
+        with CliProgress(interactive()) as prog:
+            result = api.run(plan, progress=prog.stage, on_job=prog.job)
+            prog.done()
+        print_results(result)
         return
     from contactflow.store import open_store
 
     with open_store() as store:  # fails fast (before the build) when the store/LaunchPad is unreachable
-        res = api.submit(plan, store, project=project, dedupe=dedupe, progress=stage_printer())
+        with CliProgress(interactive()) as prog:
+            res = api.submit(plan, store, project=project, dedupe=dedupe, progress=prog.stage)
         where = f"{escape(store.display_uri)} (database {store.settings.database})"
     if res.duplicate:
         console.print(f"already submitted: workflow {res.workflow_id} ({res.state}, jobs {res.fw_ids}); "

@@ -208,12 +208,15 @@ class ContactStore:
         sort: list[tuple[str, int]] | None = None,
         limit: int = 0,
         projection: dict | None = None,
+        skip: int = 0,
     ) -> list[dict]:
-        """Documents of one kind matching a filter (``_id`` removed)."""
+        """Documents of one kind matching a filter (``_id`` removed); ``skip`` pages through a sort."""
         proj = {"_id": 0, **(projection or {})}
         cur = self.collection(kind).find(filter or {}, proj)
         if sort:
             cur = cur.sort(sort)
+        if skip:
+            cur = cur.skip(skip)
         if limit:
             cur = cur.limit(limit)
         with self._errors(f"querying {kind}"):
