@@ -1,8 +1,9 @@
 """One prepared interface feeds every property: the recipe flow on real calculators and the real store.
 
 - adhesion and traction–separation of si_graphite start from one preparation and agree on W_sep;
-- an AA-stacked carbon contact ends prepared at the registry the engine prefers (AB with CP2K PBE-D3(BJ);
-  chgnet+d3 and the shipped committee both put AA lower, see the validation cases);
+- an AA-stacked carbon contact ends prepared at the registry the engine prefers (AB with ReaxFF CHO, as
+  in DFT; chgnet+d3 and the shipped committee both put AA lower, see the validation cases; CP2K on this
+  cell takes ~200 s per single point on one loaded core, too slow for CI);
 - ``run`` and ``submit --via fireworks`` + ``worker`` give the same documents;
 - the embedded store killed with ``kill -9`` in the middle of ``run``: one ``error:`` line, and the job
   records and the typed collections agree afterwards; a rerun completes;
@@ -10,7 +11,6 @@
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -79,27 +79,23 @@ def _bilayer_interface(shift_frac=(0.0, 0.0), gap_A=3.4) -> Interface:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("cp2k_shell.psmp") is None, reason="Debian cp2k not installed (setup.sh)")
 def test_aa_stacked_contact_is_prepared_at_the_lowest_energy_registry():
     from contactflow.jobs.prepare import PrepareMaker
 
     aa = _bilayer_interface()
-    doc = PrepareMaker(engine="cp2k:pbe-d3", registry_grid=3, gap_points=3, gap_below_A=0.2, gap_above_A=0.4,
-                       device="cpu").compute(aa, "aa-bilayer")
+    doc = PrepareMaker(engine="reaxff:cho", registry_grid=3, device="cpu").compute(aa, "aa-bilayer")
     assert doc.state == "successful", doc.failure_reason
     e = dict(zip(map(tuple, doc.registry_shifts_frac), doc.registry_energies_eV))
-    assert e[(0.0, 0.0)] - min(e.values()) > 0.005  # AA lies above AB with PBE-D3(BJ) (meV scale per cell)
+    assert e[(0.0, 0.0)] - min(e.values()) > 5e-4  # AA lies above AB with this engine (measured 1.0 meV/cell)
     assert not doc.registry_as_built_is_best
     # AB (or its mirror BA): one film atom over a substrate atom, the other over a hexagon centre
     assert e[tuple(doc.registry_shift_frac)] == min(e.values())
-    # the prepared structure carries the shift: its film is no longer atop the substrate atoms
-    s = doc.structure
-    film = [site.coords[:2] for site in s if site.properties["interface_label"] == "film"]
-    sub = [site.coords[:2] for site in s if site.properties["interface_label"] == "substrate"]
-    d = min(s.lattice.get_all_distances(s.lattice.get_fractional_coords(np.c_[f, [0]]),
-                                        s.lattice.get_fractional_coords(np.c_[g, [0]]))[0, 0]
-            for f in film for g in sub)
-    assert d < 0.05  # one film atom over a substrate atom (AB), not both
+    assert tuple(np.round(doc.registry_shift_frac, 3)) in {(0.333, 0.667), (0.667, 0.333)}
+    # the prepared structure carries the shift: one film atom over a substrate atom (AB), not both (AA)
+    st = doc.structure
+    xy = lambda label: [np.mod(site.frac_coords[:2], 1.0) for site in st if site.properties["interface_label"] == label]
+    atop = sum(any(np.allclose(np.mod(f - g + 0.5, 1.0) - 0.5, 0, atol=0.01) for g in xy("substrate")) for f in xy("film"))
+    assert atop == 1
     assert 3.1 < doc.gap_A < 3.9
 
 

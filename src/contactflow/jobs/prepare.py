@@ -64,6 +64,10 @@ class PrepareMaker(Maker):
         n ≥ 2 scans the film's in-plane shift on an n × n grid of the interface cell (rigid single
         points at the as-built gap); 0 or 1: keep the as-built registry. 3 includes the AB shifts
         (1/3, 2/3) of a hexagonal cell.
+    registry_tol_meV_per_atom
+        Another registry replaces the as-built one only when it is lower by more than this per atom of
+        the cell (numerical noise of the engines is far below 0.01 meV/atom; registry differences of
+        stacked sheets are ≥ 0.1 meV/atom).
     gap_below_A, gap_above_A, gap_points
         The E(d) scan: ``gap_points`` gaps from the as-built gap − below to + above, Å.
     gap_min_A
@@ -81,6 +85,7 @@ class PrepareMaker(Maker):
     engine: str = "chgnet+d3"
     device: str = "auto"
     registry_grid: int = 3
+    registry_tol_meV_per_atom: float = 0.01
     gap_below_A: float = 0.6
     gap_above_A: float = 1.2
     gap_points: int = 7
@@ -94,7 +99,7 @@ class PrepareMaker(Maker):
     engine_reason: str | None = None
 
     def __post_init__(self):
-        check_fields(self, registry_grid=(0, 12), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
+        check_fields(self, registry_grid=(0, 12), registry_tol_meV_per_atom=(0.0, 100.0), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
                      gap_points=(3, 41), gap_min_A=(0.5, 5.0), fmax=(1e-4, 5.0, "open_low"), max_steps=(1, 100000),
                      fix_bottom_A=(0.0, 10.0))
         check_fields(self, optimizer=("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "MDMin"),
@@ -103,6 +108,7 @@ class PrepareMaker(Maker):
     def settings(self) -> dict:
         """The settings that enter the document key."""
         return {"registry_grid": self.registry_grid if self.registry_grid > 1 else 0,
+                "registry_tol_meV_per_atom": self.registry_tol_meV_per_atom,
                 "gap_below_A": self.gap_below_A, "gap_above_A": self.gap_above_A, "gap_points": self.gap_points,
                 "gap_min_A": self.gap_min_A, "relax": self.relax,
                 **({"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
@@ -152,8 +158,8 @@ class PrepareMaker(Maker):
             shifts = registry_shifts(self.registry_grid)
             e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
             i_best = int(np.argmin(e_reg))
-            # keep the as-built registry unless another is lower by more than numerical noise (1 meV)
-            if e_reg[i_best] < e_reg[0] - 1e-3:
+            # keep the as-built registry unless another is lower by more than numerical noise
+            if e_reg[i_best] < e_reg[0] - self.registry_tol_meV_per_atom * 1e-3 * len(atoms):
                 shift = shifts[i_best]
             result.update(registry_grid=self.registry_grid, registry_shifts_frac=[list(s) for s in shifts],
                           registry_energies_eV=[float(e) for e in e_reg], registry_shift_frac=list(shift),
