@@ -28,6 +28,12 @@ After the SCF the Mulliken spin moments are read back (``results["magmoms"]``); 
 |m₀| ≥ 1 μB that ends with the opposite sign or below ``moment_check_fraction`` × |m₀| means the
 magnetic order collapsed, which raises :class:`CalculationFailedError` (the label is stored failed).
 
+Γ only: CP2K 2023.1 (Debian) has neither DFT+U nor OT with k-points (cp2k/cp2k#225, #2050; DFT+U with
+k-points arrived in 2026, cp2k/cp2k#4855), so a spin-polarised cell whose k-grid under the preset's spacing
+is not 1×1×1 is refused before compute (stored failed with that reason): Fe cells must be ≥ ~8 Å along
+every periodic axis (conventional magnetite, 8.39 Å; 2×2 Fe3O4(111); fragments on 4×4 rGO), never the
+5.94 Å primitive or (111) 1×1 cells, whose Γ-only energies would be k-point artefacts.
+
 U_eff(Fe 3d) = 3.61 eV: U = 4.5 eV, J = 0.89 eV of Jeng, Guo & Huang, Phys. Rev. Lett. 93, 156403
 (2004) (charge/orbital order of magnetite), the value used for magnetite surfaces by Bliem et al.,
 Science 346, 1215 (2014), and close to Wang, Maxisch & Ceder's 4.0 eV fitted to Fe oxide oxidation
@@ -415,6 +421,11 @@ class ContactflowCP2K(CP2K):
         centred = is_hexagonal(np.array(target.cell))
         spin = spin_setup(target, self.settings)
         elements = frozenset(target.get_chemical_symbols())
+        if spin is not None and grid != (1, 1, 1):
+            raise CalculationFailedError(
+                f"spin-polarised PBE+U runs at the Γ point only (CP2K {cp2k_version()} has neither DFT+U nor OT "
+                f"with k-points), but this cell needs a {grid} k-grid at kspacing {self.settings['kspacing_per_A']} "
+                "2π/Å: use a supercell ≥ ~8 Å along each periodic axis (or override kspacing_per_A knowingly)")
         key = (grid, centred, spin, elements if spin is not None else None)
         if key != self._setup_key:
             p = self.settings

@@ -18,9 +18,11 @@ for the queue; here the contact is cut to the smallest cell that keeps its bonds
 - Sn4 (the recipe ``sn_cluster_n_graphene``'s cluster; ``cluster_from_bulk``) on 4×4 graphene (36 atoms)
   and on 4×4 graphene with one pyridinic N3 vacancy (35 atoms, N/(C+N) = 0.097; the recipe's 6×6 sheet has
   0.04 — the same defect in a smaller cell).
-- Fe3O4(111) film of the recipe (one layer, 14 atoms, 5.94 Å cell), bulk primitive magnetite (14 atoms),
-  rGO = 4×4 graphene at O/C 0.1 (hydroxyl + epoxy on the contact side, seed 1 as in the recipes: C32 O3 H1),
-  methoxy on Fe3O4(111) (19 atoms), an Fe3O4 formula-unit fragment on that rGO (43 atoms).
+- rGO = 4×4 graphene at O/C 0.1 (hydroxyl + epoxy on the contact side, seed 1 as in the recipes: C32 H2 O3)
+  and an Fe3O4 formula-unit fragment cut from magnetite (Fe(A)O4 + 2 Fe(B)) on it (44 atoms), coupled and
+  non-aligned; the fragment over pristine graphene and alone. Spin-polarised PBE+U runs at Γ only with
+  CP2K 2023.1, so no Fe cell is smaller than 8 Å: magnetite's own 14-atom cells (primitive, (111) 1×1) are
+  out; conventional bulk, 2×2 Fe3O4(111) and methoxy on it (Fe–O–C) are in ``feoc(large=True)`` (queue).
 
 Every Fe atom carries magnetite's ferrimagnetic start (:func:`contactflow.structures.magnetism.magnetite_moments`:
 Fe(A) −4, Fe(B) +4 μB) as ``initial_magmoms``; CP2K then runs UKS + U and rejects collapsed orders.
@@ -155,9 +157,11 @@ def fe3o4_111_slab(termination: int = 1) -> Atoms:
     return _atoms(fe3o4_111_film(termination), magnetic=True)
 
 
-def methoxy_on_fe3o4(termination: int = 1, height_A: float = 1.95) -> Atoms:
-    """CH3O bound through O on top of the highest Fe of the Fe3O4(111) film (Fe–O–C, 19 atoms)."""
-    at = fe3o4_111_slab(termination)
+def methoxy_on_fe3o4(termination: int = 1, height_A: float = 1.95, supercell=(1, 1)) -> Atoms:
+    """CH3O bound through O on top of the highest Fe of the Fe3O4(111) film (Fe–O–C; 19 atoms in 1×1)."""
+    film = fe3o4_111_film(termination)
+    film.make_supercell([supercell[0], supercell[1], 1])
+    at = _atoms(film, magnetic=True)
     fe = [i for i, s in enumerate(at.get_chemical_symbols()) if s == "Fe"]
     top = max(fe, key=lambda i: at.positions[i, 2])
     o = at.positions[top] + [0, 0, height_A]
@@ -373,35 +377,52 @@ def snoc(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
     return _unique(out)
 
 
-def feoc(split: str = "train", seed: int = 0) -> list[Atoms]:
-    """Configurations of the ``feoc`` data set (Fe, O, C, H, Li); Fe atoms carry magnetite's moments."""
+def feoc(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: bool = True,
+         large: bool = False) -> list[Atoms]:
+    """Configurations of the ``feoc`` data set (Fe, O, C, H, Li); Fe atoms carry magnetite's moments.
+
+    Spin-polarised PBE+U runs at Γ only in CP2K 2023.1, so every Fe cell here is ≥ 8 Å along each periodic
+    axis: the Fe3O4 fragment on (or above) 4×4 rGO / graphene. ``large=True`` adds the magnetite cells that
+    need the queue (conventional bulk, 56 atoms; 2×2 Fe3O4(111), 56; methoxy on it, 61).
+    """
     test = split == "test"
     s0 = seed + (1000 if test else 0)
     out: list[Atoms] = []
-    mag = "Fe3O4"
-    prim = fe3o4_primitive()
-    out += _keep_moments(prim, sampling.rattled(prim, 0.04, 1 if test else 3, seed=s0 + 1, system=mag))
-    out += _keep_moments(prim, sampling.strained_cells(prim, (1.5,) if test else (-2.0, 2.0), (), system=mag)[:: 4 if test else 4])
-    for term in (1, 2):
-        slab = fe3o4_111_slab(term)
-        out += _keep_moments(slab, sampling.rattled(slab, 0.05, 1 if test else 2, seed=s0 + 2 + term, system="Fe3O4(111)"))
-    meo = methoxy_on_fe3o4()
-    out += _keep_moments(meo, sampling.rattled(meo, 0.05, 1 if test else 3, seed=s0 + 5, system="Fe-O-C"))
     rgo = _atoms(rgo_4x4())
     out += sampling.rattled(rgo, 0.04, 1 if test else 3, seed=s0 + 6, system="rGO")
     oxy = [i for i, s in enumerate(rgo.get_chemical_symbols()) if s == "O"]
     lis = li_near(rgo, range(len(rgo)), oxy, n=3, min_dist_A=1.9)  # Li–O ≈ 1.9–2.0 Å next to the groups
     out += _t(lis[2:3] if test else lis[:2], "li_insertion", "rGO")
     sy = "Fe3O4/rGO"
-    for reg in ("coupled", "non_aligned"):
+    for k, reg in enumerate(("coupled", "non_aligned")):
         gaps = [2.3] if test else [1.8, 2.0, 2.5, 3.5]
         for g in gaps:
             out += _t(fragment_on_rgo(reg, g)[0], "traction", sy)
         base, film = fragment_on_rgo(reg, 2.0)
-        out += _keep_moments(base, sampling.rattled(base, 0.04, 1 if test else 2, seed=s0 + 7 + (reg == "coupled"), system=sy))
-        if not test:
+        out += _keep_moments(base, sampling.rattled(base, 0.04, 1 if test else 2, seed=s0 + 7 + k, system=sy))
+        if md and not test:
+            out += _keep_moments(base, sampling.md_snapshots(base, md_engine, 600.0, n_frames=2, interval=20,
+                                                             seed=s0 + 11 + k, system=sy))
+        if not test or reg == "coupled":
             sheet_idx = [i for i in range(len(base)) if i not in film]
-            out += _t(li_near(base, sheet_idx, film, n=1, min_dist_A=1.9), "li_insertion", sy)
+            lis = li_near(base, sheet_idx, film, n=2, min_dist_A=1.9)
+            out += _t(lis[1:2] if test else lis[:1], "li_insertion", sy)
+    # the same fragment over pristine graphene (no Fe–O–C bond: the weak-contact reference)
+    bare, film = _stack(graphene_4x4(), fragment_as_structure(graphene_4x4().lattice), 2.4 if test else 2.2)
+    out += _t(bare, "traction", "Fe3O4/graphene")
+    # the fragment alone in the same cell (binding-energy reference)
+    frag = bare[film]
+    frag.set_initial_magnetic_moments(bare.get_initial_magnetic_moments()[film])
+    out += _keep_moments(frag, sampling.rattled(frag, 0.03, 1 if test else 2, seed=s0 + 20, system="Fe3O4 fragment"))
+    if large:
+        from contactflow.structures import load_bulk
+
+        conv = _atoms(load_bulk("Fe3O4"), magnetic=True)
+        out += _keep_moments(conv, sampling.rattled(conv, 0.04, 1 if test else 2, seed=s0 + 1, system="Fe3O4"))
+        slab = _atoms(fe3o4_111_film(1) * (2, 2, 1), magnetic=True)
+        out += _keep_moments(slab, sampling.rattled(slab, 0.04, 1, seed=s0 + 2, system="Fe3O4(111)"))
+        meo = methoxy_on_fe3o4(1, supercell=(2, 2))
+        out += _keep_moments(meo, sampling.rattled(meo, 0.04, 1, seed=s0 + 5, system="Fe-O-C"))
     return _unique(out)
 
 

@@ -17,7 +17,7 @@ def snoc():
 
 @pytest.fixture(scope="module")
 def feoc():
-    return {s: plan("feoc", s) for s in ("train", "test")}
+    return {s: plan("feoc", s, md=False) for s in ("train", "test")}
 
 
 def _check(configs, elements, max_atoms):
@@ -60,7 +60,10 @@ def test_feoc_cells_carry_magnetite_order(feoc):
     m = prim.get_initial_magnetic_moments()
     assert prim.get_chemical_formula() == "Fe6O8" and sorted(m[m != 0]) == [-4, -4, 4, 4, 4, 4]
     sys_ = {a.info["system"] for a in feoc["train"]}
-    assert {"Fe3O4", "Fe3O4(111)", "Fe-O-C", "rGO", "Fe3O4/rGO"} <= sys_
+    assert {"Fe3O4 fragment", "Fe3O4/graphene", "rGO", "Fe3O4/rGO"} <= sys_
+    for a in feoc["train"] + feoc["test"]:  # CP2K 2023.1 runs DFT+U at Γ only: every Fe cell ≥ 8 Å in-plane
+        if "Fe" in a.get_chemical_symbols():
+            assert min(np.linalg.norm(a.cell[:2], axis=1)) >= 8.0
 
 
 def test_coupled_and_non_aligned_registries_differ():
@@ -84,7 +87,7 @@ def test_coupled_and_non_aligned_registries_differ():
 
 
 def test_plans_are_deterministic_and_splits_disjoint(feoc):
-    again = plan("feoc", "train")
+    again = plan("feoc", "train", md=False)
     assert len(again) == len(feoc["train"])
     assert all(np.allclose(a.positions, b.positions) and (a.numbers == b.numbers).all()
                for a, b in zip(again, feoc["train"]))
