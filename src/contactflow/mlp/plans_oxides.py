@@ -7,8 +7,9 @@ with Li at interface sites. ``feoc`` (Fe, O, C, H, Li): the pieces of ``fe3o4_rg
 recipes' O/C, Fe–O–C bonds (methoxy on Fe3O4(111); an Fe3O4 fragment on rGO in the coupled and the
 non-aligned registry, as :func:`contactflow.structures.registry_shift` places the recipes' films) and Li.
 
-Cells are sized for CP2K on 2 cores (≤ 55 atoms; in-plane ≥ 9.8 Å where a carbon sheet is present, so the
-``cp2k:pbe-d3`` k-grid is Γ only). The recipes' own matched interfaces (SnO2(110)/graphene: 308 atoms; the
+Cells are sized for CP2K on 2 cores (≤ 55 atoms). ``cp2k:pbe-d3`` k-grids: Γ for the 4×4 (9.9 Å) sheets,
+1×2×1 for the SnO2(110)/graphene cell (12.3 × 6.4 Å) and its film alone, 2×2×3 for bulk rutile; every Fe
+cell is Γ (≥ 8 Å; CP2K 2023.1 has no DFT+U with k-points). The recipes' own matched interfaces (SnO2(110)/graphene: 308 atoms; the
 smallest Fe3O4(111)/graphene coincidence within 5 % strain: √3×√3 Fe3O4 on 4×4 graphene, 74+ atoms) are
 for the queue; here the contact is cut to the smallest cell that keeps its bonds:
 
