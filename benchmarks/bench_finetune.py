@@ -3,7 +3,7 @@ vs MACE from scratch, both with the D3 baseline, scored on the same held-out spl
 
 Reads ``potentials/mlp/<name>/data/{train,test}.extxyz`` (written by ``contactflow dataset label
 --write-dir``), trains ``--members`` of each, prints held-out energy/force MAE per system for both routes
-and the pretrained CHGNet+D3, and the ratio of training times. Appends a JSON row to
+and the pretrained CHGNet+D3 with re-referenced element energies, and the ratio of training times. Appends a JSON row to
 ``benchmarks/results/bench_finetune.json``.
 
 Run: ``.venv/bin/python benchmarks/bench_finetune.py --name snoc [--members 3] [--ft-epochs 30]
@@ -35,7 +35,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         res = compare_routes(train, test, work, n_members=args.members, mace_epochs=args.mace_epochs,
                              finetune=FinetuneSettings(epochs=args.ft_epochs))
-    for route in ("chgnet_pretrained", "chgnet_finetuned", "mace_scratch"):
+    for route in ("chgnet_rereferenced", "chgnet_finetuned", "mace_scratch"):
         for system, e in res[route].items():
             print(f"{route:18s} {system:24s} n={e['n_configs']:3d}  E MAE {e['energy_mae_meV_per_atom']:8.2f} meV/atom"
                   f"  F MAE {e['force_mae_eV_per_A']:.3f} eV/Å  rho {e['uncertainty_force_error_spearman']}")
