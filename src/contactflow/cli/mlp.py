@@ -29,6 +29,8 @@ def dataset_label(
     limit: int = typer.Option(0, "--limit", help="Label at most this many configurations (0: all)."),
     write_dir: Path = typer.Option(None, "--write-dir", help="After each configuration, rewrite DIR/<split>.extxyz "
                                    "from the store's successful labels (partial progress survives on disk)."),
+    overrides: list[str] = typer.Option(None, "--set", help="Override a preset setting, KEY=VALUE (repeatable), e.g. "
+                                        "--set mixing_alpha=0.1 --set max_scf=150 (SCF helpers; recorded per label)."),
 ):
     """Sample configurations from the project's workflows and label them with DFT into the store."""
     from contactflow.jobs.label import DFTLabelMaker
@@ -36,7 +38,19 @@ def dataset_label(
     from contactflow.mlp.data import write_extxyz
     from contactflow.mlp.plans import plan as get_plan
 
-    maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress)
+    import json
+
+    sets = {}
+    for item in overrides or []:
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ContactflowError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            sets[key.strip()] = json.loads(val)
+        except json.JSONDecodeError:
+            sets[key.strip()] = val
+    maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress,
+                          calculator_kwargs={"overrides": sets} if sets else {})
     maker.check()
     configs = get_plan(plan, split, seed)
     configs.sort(key=len)

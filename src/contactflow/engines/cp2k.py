@@ -66,13 +66,13 @@ PRESETS: dict[str, dict] = {
         "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
         "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
         "cutoff_Ry": 250.0, "rel_cutoff_Ry": 40.0, "eps_scf": 1.0e-6, "max_scf": 80,
-        "smearing_K": 300.0, "added_mos": 10, "mixing_alpha": 0.3, "kspacing_per_A": 0.8,
+        "smearing_K": 300.0, "added_mos": 10, "mixing_alpha": 0.3, "mixing_nbuffer": 4, "kspacing_per_A": 0.8,
     },
     "pbe-d3-tight": {
         "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
         "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
         "cutoff_Ry": 400.0, "rel_cutoff_Ry": 60.0, "eps_scf": 1.0e-7, "max_scf": 200,
-        "smearing_K": 300.0, "added_mos": 20, "mixing_alpha": 0.2, "kspacing_per_A": 0.3,
+        "smearing_K": 300.0, "added_mos": 20, "mixing_alpha": 0.2, "mixing_nbuffer": 4, "kspacing_per_A": 0.3,
     },
 }
 #: Spin and DFT+U settings shared by every preset (see the module notes; sources there).
@@ -282,6 +282,7 @@ def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = Fal
    &MIXING
     METHOD BROYDEN_MIXING
     ALPHA {p['mixing_alpha']}
+    NBUFFER {p['mixing_nbuffer']}
    &END MIXING
 """
     spin_dft = ""
