@@ -27,12 +27,30 @@ def dataset_label(
     seed: int = typer.Option(0, "--seed", help="Sampling seed."),
     stress: bool = typer.Option(False, "--stress/--no-stress", help="Also compute the stress tensor."),
     limit: int = typer.Option(0, "--limit", help="Label at most this many configurations (0: all)."),
+    write_dir: Path = typer.Option(None, "--write-dir", help="After each configuration, rewrite DIR/<split>.extxyz "
+                                   "from the store's successful labels (partial progress survives on disk)."),
+    overrides: list[str] = typer.Option(None, "--set", help="Override a preset setting, KEY=VALUE (repeatable), e.g. "
+                                        "--set mixing_alpha=0.1 --set max_scf=150 (SCF helpers; recorded per label)."),
 ):
     """Sample configurations from the project's workflows and label them with DFT into the store."""
     from contactflow.jobs.label import DFTLabelMaker
+    from contactflow.jobs.train import load_labels
+    from contactflow.mlp.data import write_extxyz
     from contactflow.mlp.plans import plan as get_plan
 
-    maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress)
+    import json
+
+    sets = {}
+    for item in overrides or []:
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ContactflowError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            sets[key.strip()] = json.loads(val)
+        except json.JSONDecodeError:
+            sets[key.strip()] = val
+    maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress,
+                          calculator_kwargs={"overrides": sets} if sets else {})
     maker.check()
     configs = get_plan(plan, split, seed)
     configs.sort(key=len)
@@ -40,7 +58,13 @@ def dataset_label(
         configs = configs[:limit]
     with _progress() as prog:
         task = prog.add_task(f"labelling {plan}/{split}", total=None)
-        docs = maker.compute(configs, progress=lambda i, n, d: prog.update(task, completed=i, total=n))
+
+        def step(i: int, n: int, doc) -> None:
+            prog.update(task, completed=i, total=n)
+            if write_dir is not None and doc.state == "successful":
+                write_extxyz(load_labels(maker.dataset, split), Path(write_dir) / f"{split}.extxyz")
+
+        docs = maker.compute(configs, progress=step)
     bad = [d for d in docs if d.state == "failed"]
     console.print(f"{len(docs) - len(bad)} labelled, {len(bad)} failed (stored as failed, never trained on), "
                   f"{len(configs) - len(docs)} duplicates skipped")

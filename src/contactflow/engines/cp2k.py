@@ -16,6 +16,28 @@ Notes on ASE's wrapper (checked with ASE 3.29 and CP2K 2023.1):
   ``$CONTACTFLOW_CP2K_THREADS`` (default: all cores).
 - An SCF that does not converge makes CP2K ≥ 2022 abort (unless told to ignore it); either way it
   surfaces here as :class:`~contactflow.engines.checks.CalculationFailedError`, never as a number.
+
+Spin and Hubbard U (every preset; one table, :data:`HUBBARD_U_EV`): a cell holding an element of that
+table (Fe), or any atom with a non-zero initial magnetic moment (``atoms.set_initial_magnetic_moments``),
+is computed spin-polarised (UKS) with PBE+U (Dudarev, U_eff = U − J on the d shell, Mulliken
+projector), its SCF by OT at the seeded total moment (no smearing: OT needs integer occupations). Atoms with different initial moments get
+their own CP2K kinds (``MAGNETIZATION`` = the initial moment), so magnetite's ferrimagnetic order
+(tetrahedral Fe(A) −, octahedral Fe(B) +; :func:`contactflow.structures.magnetism.magnetite_moments`)
+is the starting guess; without given moments the table's element moment starts a ferromagnetic guess.
+After the SCF the Mulliken spin moments are read back (``results["magmoms"]``); an atom started at
+|m₀| ≥ 1 μB that ends with the opposite sign or below ``moment_check_fraction`` × |m₀| means the
+magnetic order collapsed, which raises :class:`CalculationFailedError` (the label is stored failed).
+
+Γ only: CP2K 2023.1 (Debian) has neither DFT+U nor OT with k-points (cp2k/cp2k#225, #2050; DFT+U with
+k-points arrived in 2026, cp2k/cp2k#4855), so a spin-polarised cell whose k-grid under the preset's spacing
+is not 1×1×1 is refused before compute (stored failed with that reason): Fe cells must be ≥ ~8 Å along
+every periodic axis (conventional magnetite, 8.39 Å; 2×2 Fe3O4(111); fragments on 4×4 rGO), never the
+5.94 Å primitive or (111) 1×1 cells, whose Γ-only energies would be k-point artefacts.
+
+U_eff(Fe 3d) = 3.61 eV: U = 4.5 eV, J = 0.89 eV of Jeng, Guo & Huang, Phys. Rev. Lett. 93, 156403
+(2004) (charge/orbital order of magnetite), the value used for magnetite surfaces by Bliem et al.,
+Science 346, 1215 (2014), and close to Wang, Maxisch & Ceder's 4.0 eV fitted to Fe oxide oxidation
+enthalpies (Phys. Rev. B 73, 195107 (2006)).
 """
 
 import math
@@ -24,6 +46,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,15 +66,29 @@ PRESETS: dict[str, dict] = {
         "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
         "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
         "cutoff_Ry": 250.0, "rel_cutoff_Ry": 40.0, "eps_scf": 1.0e-6, "max_scf": 80,
-        "smearing_K": 300.0, "added_mos": 10, "mixing_alpha": 0.3, "kspacing_per_A": 0.8,
+        "smearing_K": 300.0, "added_mos": 10, "mixing_alpha": 0.3, "mixing_nbuffer": 4, "kspacing_per_A": 0.8,
     },
     "pbe-d3-tight": {
         "xc": "PBE", "dispersion": "DFTD3(BJ)", "basis_set": "DZVP-MOLOPT-SR-GTH",
         "basis_set_file": "BASIS_MOLOPT", "pseudo_potential": "GTH-PBE", "potential_file": "GTH_POTENTIALS",
         "cutoff_Ry": 400.0, "rel_cutoff_Ry": 60.0, "eps_scf": 1.0e-7, "max_scf": 200,
-        "smearing_K": 300.0, "added_mos": 20, "mixing_alpha": 0.2, "kspacing_per_A": 0.3,
+        "smearing_K": 300.0, "added_mos": 20, "mixing_alpha": 0.2, "mixing_nbuffer": 4, "kspacing_per_A": 0.3,
     },
 }
+#: Spin and DFT+U settings shared by every preset (see the module notes; sources there).
+#: hubbard_u_eV: U_eff on the d shell per element; a cell holding one of these elements is spin-polarised.
+#: initial_moment_muB: starting moment per element when the atoms carry none (ferromagnetic start).
+#: moment_check_fraction: a seeded moment must keep its sign and ≥ this fraction of its size.
+#: Spin-polarised cells use OT (DIIS, FULL_ALL preconditioner) with an outer loop (max_scf_spin inner ×
+#: outer_scf_spin outer steps) at the seeded total moment: Broyden mixing with smearing did not converge
+#: magnetite's primitive cell in 30 steps (density residual 0.2–0.6), OT DIIS did (MACHINE-NOTES, 98 steps).
+SPIN_SETTINGS: dict = {
+    "hubbard_u_eV": {"Fe": 3.61}, "plus_u_method": "MULLIKEN", "initial_moment_muB": {"Fe": 4.0},
+    "moment_check_fraction": 0.5, "max_scf_spin": 50, "outer_scf_spin": 8,
+}
+for _p in PRESETS.values():
+    _p.update({k: (dict(v) if isinstance(v, dict) else v) for k, v in SPIN_SETTINGS.items()})
+HUBBARD_U_EV = SPIN_SETTINGS["hubbard_u_eV"]
 DATA_DIR_CANDIDATES = ("/usr/share/cp2k", "/usr/share/cp2k/data")
 VALID_PRESETS_HELP = f"valid CP2K presets: {', '.join(PRESETS)} (spec 'cp2k' means 'cp2k:{DEFAULT_PRESET}')"
 
@@ -142,7 +179,87 @@ def is_hexagonal(cell: np.ndarray, tol_deg: float = 1.0) -> bool:
     return min(abs(ang - 60.0), abs(ang - 120.0)) < tol_deg
 
 
-def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = False) -> str:
+@lru_cache(maxsize=64)
+def valence_electrons(element: str, potential: str = "GTH-PBE", file_name: str = "GTH_POTENTIALS") -> int:
+    """Valence charge q of ``element``'s pseudopotential entry named ``potential`` (e.g. 16 for Fe GTH-PBE-q16)."""
+    path = _data_file(file_name)
+    if path is not None:
+        for line in path.read_text(errors="replace").splitlines():
+            tok = line.split()
+            if len(tok) >= 2 and tok[0] == element and potential in tok[1:]:
+                for t in tok[1:]:
+                    m = re.search(r"-q(\d+)$", t)
+                    if m:
+                        return int(m.group(1))
+    raise EngineSpecError(f"no {potential} pseudopotential entry for {element} in {file_name}")
+
+
+@dataclass(frozen=True)
+class SpinSetup:
+    """How one cell is treated magnetically: per-atom kind names, the kinds' moments, multiplicity."""
+
+    labels: tuple[str, ...]
+    kinds: tuple[tuple[str, str, float], ...]  # (kind name, element, initial moment μB)
+    multiplicity: int
+    initial_moments: tuple[float, ...]
+
+
+def spin_setup(atoms, settings: dict) -> SpinSetup | None:
+    """The spin treatment of ``atoms`` under ``settings`` (``None``: closed shell, RKS).
+
+    Spin-polarised when an element of ``hubbard_u_eV`` is present or an initial moment is non-zero.
+    Initial moments are the atoms' own (``get_initial_magnetic_moments``); when all are zero, each atom of
+    an element in ``initial_moment_muB`` starts at that moment. The multiplicity is |Σm| + 1, corrected
+    by one to match the parity of the valence-electron count; OT keeps that total moment.
+    """
+    symbols = atoms.get_chemical_symbols()
+    m = np.asarray(atoms.get_initial_magnetic_moments(), dtype=float)
+    u = settings.get("hubbard_u_eV") or {}
+    if not (set(symbols) & set(u)) and not np.any(np.abs(m) > 1e-8):
+        return None
+    if not np.any(np.abs(m) > 1e-8):
+        start = settings.get("initial_moment_muB") or {}
+        m = np.array([float(start.get(el, 0.0)) for el in symbols])
+    kinds: dict[tuple[str, float], str] = {}
+    labels = []
+    for el, mi in zip(symbols, m):
+        key = (el, round(float(mi), 3))
+        if key[1] == 0.0:
+            labels.append(el)
+            continue
+        if key not in kinds:
+            sign = "p" if key[1] > 0 else "m"
+            kinds[key] = f"{el}_{sign}{abs(key[1]):g}".replace(".", "d")
+        labels.append(kinds[key])
+    n_val = sum(valence_electrons(el, settings["pseudo_potential"], settings["potential_file"]) for el in symbols)
+    spin = int(round(abs(float(m.sum()))))
+    if (n_val - spin) % 2:
+        spin += 1
+    return SpinSetup(tuple(labels), tuple((name, el, mom) for (el, mom), name in kinds.items()), spin + 1,
+                     tuple(float(x) for x in m))
+
+
+def _kind_sections(p: dict, spin: SpinSetup | None, elements: set[str]) -> str:
+    """KIND sections: DFT+U on plain element kinds present, and full kinds for seeded-moment atoms."""
+    u = p.get("hubbard_u_eV") or {}
+
+    def plus_u(el: str) -> str:
+        if spin is None or el not in u:
+            return ""
+        return (f"   &DFT_PLUS_U\n    L 2\n    U_MINUS_J [eV] {u[el]}\n   &END DFT_PLUS_U\n")
+
+    out = ""
+    if spin is not None:
+        for el in sorted(elements & set(u) & set(spin.labels)):
+            out += f"  &KIND {el}\n{plus_u(el)}  &END KIND\n"
+        for name, el, mom in spin.kinds:
+            out += (f"  &KIND {name}\n   ELEMENT {el}\n   BASIS_SET {p['basis_set']}\n"
+                    f"   POTENTIAL {p['pseudo_potential']}\n   MAGNETIZATION {mom:g}\n{plus_u(el)}  &END KIND\n")
+    return f" &SUBSYS\n{out} &END SUBSYS\n" if out else ""
+
+
+def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = False,
+                  spin: SpinSetup | None = None, elements: set[str] | None = None) -> str:
     kp = ""
     if grid != (1, 1, 1):
         scheme = f"MONKHORST-PACK {grid[0]} {grid[1]} {grid[2]}"
@@ -157,14 +274,7 @@ def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = Fal
    FULL_GRID OFF
   &END KPOINTS
 """
-    return f"""&FORCE_EVAL
- &DFT
-{kp}  &MGRID
-   REL_CUTOFF [Ry] {p['rel_cutoff_Ry']}
-  &END MGRID
-  &SCF
-   EPS_SCF {p['eps_scf']}
-   ADDED_MOS {p['added_mos']}
+    scf = f"""   ADDED_MOS {p['added_mos']}
    &SMEAR ON
     METHOD FERMI_DIRAC
     ELECTRONIC_TEMPERATURE [K] {p['smearing_K']}
@@ -172,8 +282,35 @@ def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = Fal
    &MIXING
     METHOD BROYDEN_MIXING
     ALPHA {p['mixing_alpha']}
+    NBUFFER {p['mixing_nbuffer']}
    &END MIXING
-  &END SCF
+"""
+    spin_dft = ""
+    if spin is not None:
+        scf = f"""   SCF_GUESS ATOMIC
+   &OT ON
+    MINIMIZER DIIS
+    PRECONDITIONER FULL_ALL
+   &END OT
+   &OUTER_SCF
+    MAX_SCF {p['outer_scf_spin']}
+    EPS_SCF {p['eps_scf']}
+   &END OUTER_SCF
+"""
+        spin_dft = f"""  PLUS_U_METHOD {p['plus_u_method']}
+  &PRINT
+   &MULLIKEN ON
+   &END MULLIKEN
+  &END PRINT
+"""
+    return f"""&FORCE_EVAL
+ &DFT
+{spin_dft}{kp}  &MGRID
+   REL_CUTOFF [Ry] {p['rel_cutoff_Ry']}
+  &END MGRID
+  &SCF
+   EPS_SCF {p['eps_scf']}
+{scf}  &END SCF
   &XC
    &VDW_POTENTIAL
     POTENTIAL_TYPE PAIR_POTENTIAL
@@ -185,8 +322,39 @@ def _inp_template(p: dict, grid: tuple[int, int, int], gamma_centred: bool = Fal
    &END VDW_POTENTIAL
   &END XC
  &END DFT
-&END FORCE_EVAL
+{_kind_sections(p, spin, elements or set())}&END FORCE_EVAL
 """
+
+
+_MULLIKEN_ROW = re.compile(r"^\s*(\d+)\s+([A-Z][a-z]?)\s+(\d+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s*$")
+
+
+def mulliken_spin_moments(text: str, n_atoms: int) -> np.ndarray | None:
+    """Spin moments (μB) per atom from the last UKS Mulliken population analysis in a CP2K output."""
+    parts = text.rsplit("Mulliken Population Analysis", 1)
+    if len(parts) < 2:
+        return None
+    rows = {}
+    for line in parts[1].splitlines():
+        m = _MULLIKEN_ROW.match(line)
+        if m:
+            rows.setdefault(int(m.group(1)), float(m.group(7)))
+        elif line.strip().startswith("# Total charge"):
+            break
+    if len(rows) != n_atoms:
+        return None
+    return np.array([rows[i + 1] for i in range(n_atoms)])
+
+
+def magnetic_order_violations(initial: "np.ndarray | tuple", final: np.ndarray, fraction: float = 0.5) -> list[str]:
+    """Atoms seeded with |m₀| ≥ 1 μB whose final moment flipped sign or shrank below ``fraction`` × |m₀|."""
+    out = []
+    for i, (m0, m) in enumerate(zip(initial, final)):
+        if abs(m0) < 1.0:
+            continue
+        if np.sign(m) != np.sign(m0) or abs(m) < fraction * abs(m0):
+            out.append(f"atom {i} started at {m0:+.1f} μB, ended at {m:+.2f} μB")
+    return out
 
 
 class ContactflowCP2K(CP2K):
@@ -216,6 +384,8 @@ class ContactflowCP2K(CP2K):
         self._own_dir = None if directory else workdir  # removed again by close()
         self.grid: tuple[int, int, int] | None = None
         self.gamma_centred: bool | None = None
+        self.spin: SpinSetup | None = None
+        self._setup_key: tuple | None = None
         super().__init__(
             command=cp2k_command(), label=str(workdir / "cp2k"), xc=p["xc"],
             cutoff=p["cutoff_Ry"] * units.Rydberg, basis_set=p["basis_set"],
@@ -250,11 +420,23 @@ class ContactflowCP2K(CP2K):
         target = atoms if atoms is not None else self.atoms
         grid = kpoint_grid(np.array(target.cell), target.pbc, self.settings["kspacing_per_A"])
         centred = is_hexagonal(np.array(target.cell))
-        if (grid, centred) != (self.grid, self.gamma_centred):
-            self.parameters.inp = _inp_template(self.settings, grid, centred)
+        spin = spin_setup(target, self.settings)
+        elements = frozenset(target.get_chemical_symbols())
+        if spin is not None and grid != (1, 1, 1):
+            raise CalculationFailedError(
+                f"spin-polarised PBE+U runs at the Γ point only (CP2K {cp2k_version()} has neither DFT+U nor OT "
+                f"with k-points), but this cell needs a {grid} k-grid at kspacing {self.settings['kspacing_per_A']} "
+                "2π/Å: use a supercell ≥ ~8 Å along each periodic axis (or override kspacing_per_A knowingly)")
+        key = (grid, centred, spin, elements if spin is not None else None)
+        if key != self._setup_key:
+            p = self.settings
+            self.parameters.inp = _inp_template(p, grid, centred, spin, set(elements))
+            self.parameters.uks = spin is not None
+            self.parameters.multiplicity = spin.multiplicity if spin is not None else None
+            self.parameters.max_scf = p["max_scf_spin"] if spin is not None else p["max_scf"]
             if self._force_env_id is not None:
                 self._release_force_env()
-            self.grid, self.gamma_centred = grid, centred
+            self.grid, self.gamma_centred, self.spin, self._setup_key = grid, centred, spin, key
         try:
             super().calculate(atoms, properties or ["energy"], system_changes)
         except Exception as exc:  # the shell dies or answers garbage when CP2K aborts
@@ -266,9 +448,30 @@ class ContactflowCP2K(CP2K):
         last = text.rsplit("SCF WAVEFUNCTION OPTIMIZATION", 1)[-1]
         if "SCF run NOT converged" in last:
             raise CalculationFailedError(
-                f"CP2K SCF did not converge in {self.settings['max_scf']} steps (EPS_SCF "
+                f"CP2K SCF did not converge in {self.parameters.max_scf} steps (EPS_SCF "
                 f"{self.settings['eps_scf']})"
             )
+        if self.spin is not None:
+            moments = mulliken_spin_moments(text, len(target))
+            if moments is None:
+                raise CalculationFailedError("CP2K printed no Mulliken spin moments for a spin-polarised run")
+            self.results["magmoms"] = moments
+            self.results["magmom"] = float(moments.sum())
+            bad = magnetic_order_violations(self.spin.initial_moments, moments, self.settings["moment_check_fraction"])
+            if bad:
+                raise CalculationFailedError("magnetic order collapsed: " + "; ".join(bad[:6]))
+
+    def _generate_input(self):
+        """ASE's input with the per-atom kind names of :class:`SpinSetup` (seeded moments) in &COORD."""
+        text = super()._generate_input()
+        if self.spin is None or all(lab == el for lab, el in zip(self.spin.labels, self.atoms.get_chemical_symbols())):
+            return text
+        lines = text.splitlines()
+        start = next(i for i, ln in enumerate(lines) if ln.strip().upper() == "&COORD")
+        for k, lab in enumerate(self.spin.labels):
+            tok = lines[start + 1 + k].split(None, 1)
+            lines[start + 1 + k] = lines[start + 1 + k][: len(lines[start + 1 + k]) - len(lines[start + 1 + k].lstrip())] + f"{lab} {tok[1]}"
+        return "\n".join(lines)
 
     def _abort_reason(self) -> str | None:
         if not self.out_file.is_file():

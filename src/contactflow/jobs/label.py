@@ -118,7 +118,7 @@ class DFTLabelMaker(Maker):
         """
         from contactflow.engines import engine_info
         from contactflow.engines.checks import CalculationFailedError
-        from contactflow.engines.cp2k import ContactflowCP2K, is_hexagonal, kpoint_grid
+        from contactflow.engines.cp2k import ContactflowCP2K, is_hexagonal, kpoint_grid, spin_setup
 
         self.check()
         info = engine_info(self.engine)
@@ -140,6 +140,10 @@ class DFTLabelMaker(Maker):
                 settings = dict(calc.settings, kpoint_grid=list(kpoint_grid(np.array(at.cell), at.pbc,
                                                                              calc.settings["kspacing_per_A"])),
                                 kpoint_gamma_centred=is_hexagonal(np.array(at.cell)))
+                spin = spin_setup(at, calc.settings)
+                if spin is not None:  # UKS + U: the seeded moments and the kinds they gave
+                    settings.update(spin_polarised=True, multiplicity=spin.multiplicity,
+                                    initial_magnetic_moments_muB=list(spin.initial_moments))
                 base = dict(
                     doc_key=exact_key(self.dataset, info.spec, at), dataset=self.dataset,
                     source=configs[k].info.get("source", "given"),
@@ -153,7 +157,9 @@ class DFTLabelMaker(Maker):
                         e = float(at.get_potential_energy())
                         f = np.array(at.get_forces())
                         s = np.array(at.get_stress()).tolist() if self.compute_stress else None
-                        res = dict(state="successful", energy_eV=e, forces_eV_per_A=f.tolist(), stress_eV_per_A3=s)
+                        mm = calc.results.get("magmoms") if spin is not None else None
+                        res = dict(state="successful", energy_eV=e, forces_eV_per_A=f.tolist(), stress_eV_per_A3=s,
+                                   magnetic_moments_muB=None if mm is None else np.round(mm, 3).tolist())
                     except CalculationFailedError as exc:
                         res = dict(state="failed", failure_reason=str(exc))
                 doc = LabelledConfigDoc(**base, **res, provenance=make_provenance(info, timer))

@@ -108,6 +108,15 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
 PLANS: dict[str, Callable[..., list[Atoms]]] = {"lisic": lisic}
 
 
+def _oxide_plans() -> dict[str, Callable[..., list[Atoms]]]:
+    from contactflow.mlp.plans_oxides import PLANS as OXIDES
+
+    return OXIDES
+
+
+PLANS.update(_oxide_plans())
+
+
 def plan(name: str, split: str = "train", seed: int = 0, **kwargs) -> list[Atoms]:
     """Configurations of a named sampling plan.
 

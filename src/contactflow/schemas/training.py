@@ -34,6 +34,8 @@ class LabelledConfigDoc(BaseModel):
     energy_eV: float | None = Field(None, description="total energy, eV")
     forces_eV_per_A: list[list[float]] | None = Field(None, description="forces per atom, eV/Å")
     stress_eV_per_A3: list[float] | None = Field(None, description="stress, Voigt order xx yy zz yz xz xy, eV/Å³ (ASE sign)")
+    magnetic_moments_muB: list[float] | None = Field(
+        None, description="converged Mulliken spin moment per atom of a spin-polarised run, μB (None: closed shell)")
     committee_std_eV_per_atom: float | None = Field(
         None, description="committee energy spread when the configuration was selected by active learning, eV/atom")
     provenance: Provenance = Field(default_factory=Provenance, description="who/what/when")
