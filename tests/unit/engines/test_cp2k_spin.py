@@ -1,6 +1,7 @@
 """CP2K spin-polarised PBE+U settings: kinds per seeded moment, multiplicity, Mulliken parsing, the
 magnetic-order check, and (slow) magnetite's ferrimagnetic order surviving the SCF."""
 
+import os
 import shutil
 
 import numpy as np
@@ -78,6 +79,8 @@ def test_mulliken_parser_and_order_check():
 
 @needs_cp2k
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("CONTACTFLOW_LONG_DFT") != "1",
+                    reason="30 min of CP2K on 2 cores (measured 1784 s); run with CONTACTFLOW_LONG_DFT=1")
 def test_magnetite_primitive_keeps_ferrimagnetic_order(tmp_path):
     """14-atom primitive Fe3O4, UKS PBE+U: Fe(A) and Fe(B) Mulliken moments converge antiparallel.
 
