@@ -69,11 +69,11 @@ def recipes_show(name: str = typer.Argument(..., help="Recipe name or YAML path.
     console.print(f"# recipe_hash: {r.recipe_hash}", highlight=False)
     console.print(yaml.safe_dump(r.model_dump(mode="json"), sort_keys=False, default_flow_style=None).rstrip(), highlight=False,
                   markup=False)
-    console.print("# engine per task (* = in the recipe's tasks):", highlight=False)
+    console.print("# engine per task (* = in the recipe's tasks):", highlight=False, soft_wrap=True)
     for t in TASKS:
         eng, why = engine_for(t, r.engine, r.engines)
         mark = "*" if t in r.tasks else " "
-        console.print(f"#  {mark} {t}: {eng or '—'} ({why})", highlight=False, markup=False)
+        console.print(f"#  {mark} {t}: {eng or '—'} ({why})", highlight=False, markup=False, soft_wrap=True)
 
 
 def candidate_summary(rank: int, cand) -> dict:
