@@ -150,7 +150,7 @@ def test_cli_bad_input_submits_nothing(store, tmp_path):
     r = run_cli("worker", "--category", "gpux")
     assert r.returncode == 2 and "unknown category 'gpux'; valid categories: gpu, cpu, small, any" in r.stderr
     r = run_cli(*SUBMIT[:4], "--set", "adhesion.relx=false")
-    assert r.returncode == 2 and "AdhesionMaker has no field 'relx'" in r.stderr
+    assert r.returncode == 2 and "AdhesionMaker has no field(s) relx" in r.stderr
     bad = tmp_path / "my_qadapter.yaml"
     bad.write_text("_fw_name: CommonAdapter\n_fw_q_type: SLURM\nrocket_launch: contactflow worker\nwaltime: 1\n")
     r = run_cli("queue", "launch", "--qadapter", bad, "--launch-dir", tmp_path)
