@@ -186,10 +186,10 @@ class PrepareMaker(Maker):
             result.update(relaxed=True, relax_converged=out.converged, relax_steps=out.steps,
                           relax_max_force_eV_per_A=out.max_force_eV_per_A, e_interface_relaxed_eV=out.energy_eV,
                           relaxed_structure=with_geometry(prepared, out.atoms))
-            if not out.converged:
-                result["failure_reason"] = (
+            if not out.converged:  # registry and gap stand; tasks that need a converged relaxation say so
+                result["notes"] = [
                     f"relaxation of the prepared interface did not reach fmax={self.fmax} eV/Å in {self.max_steps} "
-                    f"steps (largest force {out.max_force_eV_per_A:.3f} eV/Å)")
+                    f"steps (largest force {out.max_force_eV_per_A:.3f} eV/Å): relax_converged is false"]
 
 
 @contactflow_job

@@ -36,7 +36,10 @@ class PreparedInterfaceDoc(InterfaceResultDoc):
     w_sep_rigid_J_per_m2: float | None = Field(
         None, description="rigid W_sep at the prepared registry and gap, J/m² (≤ 0: unbound)")
     relaxed: bool = Field(False, description="whether a fixed-cell relaxation was run on the prepared geometry")
-    relax_converged: bool | None = Field(None, description="the relaxation reached fmax (None: not run)")
+    relax_converged: bool | None = Field(
+        None, description="the relaxation reached fmax (None: not run); a task that needs a relaxed interface "
+                          "(relaxed W_sep) fails when it did not")
+    notes: list[str] = Field(default_factory=list, description="what a user should know (an unconverged relaxation)")
     relax_steps: int | None = Field(None, description="optimizer steps the relaxation took")
     relax_max_force_eV_per_A: float | None = Field(None, description="largest force on a free atom after relaxing, eV/Å")
     e_interface_relaxed_eV: float | None = Field(None, description="energy of the relaxed interface, eV")
