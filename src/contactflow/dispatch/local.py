@@ -50,6 +50,7 @@ def run_flow_locally(flow: Flow, store, ensure_success: bool = True, on_job: OnJ
         Called as each job starts with ``(i, n, name)``; ``n`` is the flow's job count (it grows if
         jobs add jobs).
     """
+    from contactflow.errors import StoreUnavailableError
     from contactflow.store.views import sync_views
 
     logger = logging.getLogger("jobflow.core.job")
@@ -70,5 +71,5 @@ def run_flow_locally(flow: Flow, store, ensure_success: bool = True, on_job: OnJ
             logger.propagate = old[1]
         try:
             sync_views(store)
-        except Exception:  # noqa: BLE001 - the store may be gone; the next open_store() repairs the views
+        except StoreUnavailableError:  # the store is gone; the next open_store() repairs the views
             pass

@@ -54,8 +54,9 @@ class BarrierDoc(BaseModel):
     saddle_structure: dict | None = Field(None, description="pymatgen Structure.as_dict() of the saddle image")
     initial_structure: StructureField | None = Field(None, description="the (relaxed) initial endpoint")
     final_structure: StructureField | None = Field(None, description="the (relaxed) final endpoint")
-    band_images: list[dict[str, Any]] | None = Field(
-        None, description="every image of the converged band (Structure.as_dict); routed to GridFS by jobflow")
+    band_images: list[dict[str, Any]] | dict[str, Any] | None = Field(
+        None, description="every image of the converged band (Structure.as_dict); routed to GridFS by jobflow, "
+                          "so the stored document holds its blob reference")
     prepared_key: str | None = Field(None, description="PreparedInterfaceDoc the host geometry came from")
     initial_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li, initial image")
     final_li_frac_coords: list[float] | None = Field(None, description="fractional coordinates of the Li, final image")

@@ -15,7 +15,11 @@ command but never disagree after the next one (:func:`view_differences` checks i
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
+import logging
+
 import pymongo
+
+log = logging.getLogger(__name__)
 
 #: collection holding the sync watermark (the newest ``completed_at`` derived)
 STATE_COLLECTION = "_views"
@@ -90,7 +94,11 @@ def sync_views(store, uuids=None, full: bool = False) -> int:
             if done and (newest is None or done > newest):
                 newest = done
             for kind, data in iter_documents(rec.get("output"), index):
-                row = _typed(kind, data)
+                try:
+                    row = _typed(kind, data)
+                except ValueError as exc:  # pydantic ValidationError: a schema/data mismatch is a bug to see
+                    log.warning("job %s: %s document not derived: %s", rec.get("uuid"), kind.name, str(exc)[:300])
+                    continue
                 ops.setdefault(kind.name, []).append(pymongo.ReplaceOne({kind.key: row[kind.key]}, row, upsert=True))
         n = 0
         for name, batch in ops.items():
