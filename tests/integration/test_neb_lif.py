@@ -28,7 +28,9 @@ def lif_barriers(store):
     rec = rec.model_copy(update={"film": rec.film.model_copy(update={"layers": 1})})
     cand = rec.build()[0]
     settings = {"n_images": 3, "fmax": 0.05, "max_candidates": 12, "relax_radius_A": 5.0}
-    flow = recipe_flow(rec, [cand], ["neb"], {"neb": settings})
+    # the NEB is the subject here: the preparation only finds the gap (no registry scan, no relaxation),
+    # as the hop's endpoints are relaxed locally by the NEB itself (relax_radius_A)
+    flow = recipe_flow(rec, [cand], ["neb"], {"neb": settings, "prepare": {"registry_grid": 0, "relax": False}})
     run_flow_locally(flow, store)
     return cand, {d["region"]: d for d in store.find("barriers", {"recipe_name": "lif_graphite"})}
 
