@@ -15,6 +15,7 @@ from pymatgen.core.interface import Interface
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from contactflow.engines.checks import CalculationFailedError
+from contactflow.jobs.adhesion import work_of_separation_J_per_m2
 from contactflow.jobs.base import check_fields, contactflow_job, doc_key_for, make_provenance, timed
 from contactflow.jobs.relax import relax_fixed_cell
 from contactflow.schemas.prepared import PreparedInterfaceDoc
@@ -22,10 +23,6 @@ from contactflow.structures.interfaces import interface_area
 from contactflow.structures.separation import (
     interface_gap_A, parabola_minimum, registry_shifts, separation_images, shifted, split_atoms,
 )
-
-#: 1 eV/Å² in J/m²
-EV_PER_A2_TO_J_PER_M2 = 16.02176634
-
 
 def with_geometry(interface: Interface, atoms) -> Interface:
     """A copy of ``interface`` (labels, offsets, match record kept) with the positions of ``atoms``."""
@@ -179,7 +176,7 @@ class PrepareMaker(Maker):
         # the prepared cell's energy and W_sep, with the slabs in the same cell (same vacuum)
         e_int, e_f, e_s = ev.energies([p_atoms, p_atoms[film_idx], p_atoms[sub_idx]])
         result.update(structure=prepared, e_interface_eV=float(e_int), e_film_eV=float(e_f), e_substrate_eV=float(e_s),
-                      w_sep_rigid_J_per_m2=(e_f + e_s - e_int) / area * EV_PER_A2_TO_J_PER_M2)
+                      w_sep_rigid_J_per_m2=work_of_separation_J_per_m2(e_f, e_s, e_int, area))
         if self.relax:
             start, _, _ = split_atoms(p_atoms, film_idx, sub_idx, self.fix_bottom_A)
             out = relax_fixed_cell(start, calc, self.fmax, self.max_steps, self.optimizer)
