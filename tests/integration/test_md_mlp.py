@@ -71,7 +71,7 @@ def test_li_diffusion_arrhenius_flow(store, tmp_path, monkeypatch):
 def test_si_graphite_lithiation_through_the_recipe_runner(store):
     from contactflow.cli.common import app
 
-    args = ["run", "si_graphite", "--task", "lithiation", "--task", "descriptors", "--engine", "chgnet",
+    args = ["run", "si_graphite", "--task", "lithiation", "--task", "descriptors", "--engine", "chgnet+d3",
             "--set", "lithiation.n_insertions=1", "--set", "lithiation.relax_steps=5",
             "--set", "lithiation.md_steps=10", "--set", "lithiation.device=cpu"]
     r = CliRunner().invoke(app, args)
@@ -86,15 +86,19 @@ def test_si_graphite_lithiation_through_the_recipe_runner(store):
     assert s1["intact"] and s1["contact_area_fraction"] > 0.5
     r = CliRunner().invoke(app, ["query", "lithiation"])
     assert r.exit_code == 0 and "si_graphite" in r.stdout
-    # the descriptors task on the as-built interface: a van-der-Waals contact, no bonds across it
+    # the descriptors task on the prepared interface: a van-der-Waals contact at the engine's gap, no bonds across it
     (built,) = store.find("descriptors", {"recipe_name": "si_graphite"})
-    assert built["source"] == "interface" and built["n_cross_bonds"] == 0
-    assert built["contact_area_fraction"] > 0.9 and built["interface_gap_A"] == pytest.approx(3.0, abs=0.01)
+    (prep,) = store.find("prepared", {"recipe_name": "si_graphite"})
+    assert built["source"] == "prepared" and built["n_cross_bonds"] == 0 and built["prepared_key"] == prep["doc_key"]
+    assert prep["as_built_gap_A"] == pytest.approx(3.0, abs=0.01) and 3.1 < prep["gap_A"] < 4.0
+    gap = prep["gap_A"] if not prep.get("relaxed") else built["interface_gap_A"]
+    assert built["contact_area_fraction"] > 0.9 and built["interface_gap_A"] == pytest.approx(gap, abs=0.05)
     # descriptors of the lithiated interface straight from the store
     from contactflow.jobs.descriptors import describe_stored
 
-    again = describe_stored(store, "interfaces", d["interface_id"])  # sides from the stored interface labels
-    assert again.n_cross_bonds == 0 and again.contact_area_fraction == pytest.approx(built["contact_area_fraction"])
+    again = describe_stored(store, "interfaces", d["interface_id"])  # the as-built one, sides from its labels
+    assert again.source == "interface" and again.n_cross_bonds == 0 and again.interface_gap_A == pytest.approx(3.0, abs=0.01)
+    assert again.contact_area_fraction > 0.9 and again.doc_key != built["doc_key"]
     desc = describe_stored(store, "lithiation", d["doc_key"])
     assert desc.source == "lithiation_final" and desc.n_atoms == d["n_atoms_initial"] + 1
     assert desc.contact_area_fraction > 0.5

@@ -99,6 +99,21 @@ def launch(qa: Path, fworker: Path, launch_dir: Path, njobs: int) -> list[str]:
     return [s.strip() for s in m.group(2).split(",")]
 
 
+def fw_names(lp, with_state: bool = False) -> dict:
+    """fw_id → job name (without jobflow's index suffix), and its state with ``with_state``."""
+    out = {}
+    for d in lp.fireworks.find({}, {"fw_id": 1, "name": 1, "state": 1}).sort("fw_id"):
+        name = re.sub(r"\s*\d+$", "", d["name"]).strip()
+        out[d["fw_id"]] = (name, d["state"]) if with_state else name
+    return out
+
+
+def run_small_jobs(tmp_path: Path) -> None:
+    """The ``small`` jobs (the interface records: no engine) run where the user is, like on a login node."""
+    r = run_cli("worker", "--category", "small", "--launch-dir", tmp_path / "small", "--sleep", 1)
+    assert r.returncode == 0 and re.search(r"ran [1-9]\d* job\(s\)", r.stdout), r.stdout + r.stderr[-2000:]
+
+
 @pytest.mark.slow
 def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
     variant = yaml.safe_load((WORKFLOWS_DIR / "si_graphite.yaml").read_text())
@@ -111,6 +126,9 @@ def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
     qa, fworker = queue_templates(tmp_path)
     launches = tmp_path / "launches"
+    lp = get_launchpad(store)
+    assert sorted(fw_names(lp).values()) == ["adhesion", "adhesion", "interface", "interface", "prepare", "prepare"]
+    run_small_jobs(tmp_path)  # the two interface records
 
     # --gres reaches sbatch: this node has no GPU, so SLURM refuses the script; the error says so
     r = run_cli("queue", "launch", "--scheduler", "slurm", "--gres", "gpu:1", "--qadapter", qa,
@@ -118,15 +136,18 @@ def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
     assert r.returncode == 2 and "sbatch refused the job script" in r.stderr, r.stdout + r.stderr
     assert "gres" in r.stderr.lower()
 
-    ids = launch(qa, fworker, launches, njobs=2)
-    assert len(ids) == 2
-    lp = get_launchpad(store)
-    done = ("COMPLETED", "FIZZLED")
-    wait_for(lambda: [d["state"] for d in lp.fireworks.find({})] and
-             all(d["state"] in done for d in lp.fireworks.find({})), 420, "both Fireworks to finish",
-             lambda: diagnose(slurm, lp, launches))
-    states = {d["name"]: d["state"] for d in lp.fireworks.find({})}
-    assert list(states.values()) == ["COMPLETED", "COMPLETED"], states
+    # each batch job runs one job (worker --once): the two preparations, then the two adhesion jobs that
+    # take the prepared interfaces by reference
+    ids = []
+    for step in ("prepare", "adhesion"):
+        round_ids = launch(qa, fworker, launches, njobs=2)
+        assert len(round_ids) == 2
+        ids += round_ids
+        wait_for(lambda: all(d["state"] in ("COMPLETED", "FIZZLED")
+                             for d in lp.fireworks.find({"name": {"$regex": f"^{step}"}})), 420,
+                 f"both {step} Fireworks to finish", lambda: diagnose(slurm, lp, launches))
+    states = [d["state"] for d in lp.fireworks.find({})]
+    assert states == ["COMPLETED"] * 6, fw_names(lp, with_state=True)
     wait_for(lambda: all(slurm_job_state(i) == "COMPLETED" for i in ids), 60,
              f"SLURM jobs {ids} to be COMPLETED", lambda: diagnose(slurm, lp, launches))
 
@@ -138,13 +159,13 @@ def test_two_recipes_run_through_sbatch(slurm, store, tmp_path):
         assert store.db["jobs"].count_documents({"uuid": d["provenance"]["job_uuid"]}) == 1
     # each batch script carried the resources and the worker command
     scripts = sorted(launches.glob("block_*/launcher_*/FW_submit.script"))
-    assert len(scripts) == 2
+    assert len(scripts) == 4
     for s in scripts:
         text = s.read_text()
         assert "#SBATCH --nodes=1" in text and "#SBATCH --time=00:10:00" in text and "--gres" not in text
         assert "worker --once --category gpu" in text
     r = run_cli("status", "--project", "slurm-ci")
-    assert r.returncode == 0 and r.stdout.count("COMPLETED 1") == 2
+    assert r.returncode == 0 and r.stdout.count("COMPLETED 3") == 2, r.stdout
 
 
 @pytest.mark.slow
@@ -153,8 +174,8 @@ def test_killed_worker_is_detected_lost_rerun_and_stored_once(slurm, store, tmp_
     assert r.returncode == 0, r.stderr[-2000:]
     qa, fworker = queue_templates(tmp_path)
     lp = get_launchpad(store)
-    (fw,) = lp.fireworks.find({})
-    fid = fw["fw_id"]
+    run_small_jobs(tmp_path)
+    (fid,) = [i for i, n in fw_names(lp).items() if n == "prepare"]  # the preparation is the job killed
     launches = tmp_path / "launches"
     (job_id,) = launch(qa, fworker, launches, njobs=1)
     wait_for(lambda: lp.fireworks.find_one({"fw_id": fid})["state"] == "RUNNING", 180, "the job to start",
@@ -164,7 +185,7 @@ def test_killed_worker_is_detected_lost_rerun_and_stored_once(slurm, store, tmp_
     wait_for(lambda: slurm_job_state(job_id) in ("CANCELLED", "FAILED", "COMPLETED"), 60, "the batch job to end",
              lambda: diagnose(slurm, lp, launches))
     assert slurm_job_state(job_id) in ("CANCELLED", "FAILED")
-    assert store.count("adhesion") == 0, "the kill came after the result was stored: not mid-job"
+    assert store.count("prepared") == 0, "the kill came after the result was stored: not mid-job"
     assert lp.fireworks.find_one({"fw_id": fid})["state"] == "RUNNING"  # FireWorks has not noticed
 
     time.sleep(1.5)
@@ -178,7 +199,13 @@ def test_killed_worker_is_detected_lost_rerun_and_stored_once(slurm, store, tmp_
     wait_for(lambda: lp.fireworks.find_one({"fw_id": fid})["state"] in ("COMPLETED", "FIZZLED"), 300,
              "the rerun to finish", lambda: diagnose(slurm, lp, launches))
     assert lp.fireworks.find_one({"fw_id": fid})["state"] == "COMPLETED"
-    (doc,) = store.find("adhesion", {})  # exactly one result for the job
-    assert doc["settings"]["fix_bottom_A"] == 1.5 and doc["state"] == "successful"
+    (prep,) = store.find("prepared", {})  # exactly one result for the job
     assert sorted(d["state"] for d in lp.launches.find({"fw_id": fid})) == ["COMPLETED", "FIZZLED"]
-    assert store.db["jobs"].count_documents({"uuid": doc["provenance"]["job_uuid"]}) == 1
+    assert store.db["jobs"].count_documents({"uuid": prep["provenance"]["job_uuid"]}) == 1
+    # the adhesion job, waiting on the preparation until now, runs from the rerun's prepared interface
+    (job3,) = launch(qa, fworker, launches, njobs=1)
+    wait_for(lambda: all(d["state"] in ("COMPLETED", "FIZZLED") for d in lp.fireworks.find({})), 300,
+             "the adhesion job to finish", lambda: diagnose(slurm, lp, launches))
+    (doc,) = store.find("adhesion", {})
+    assert doc["settings"]["fix_bottom_A"] == 1.5 and doc["state"] == "successful"
+    assert doc["prepared_key"] == prep["doc_key"]

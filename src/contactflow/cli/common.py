@@ -7,6 +7,7 @@ import sys
 import warnings
 from datetime import datetime
 
+from pymongo.errors import ConnectionFailure
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -153,6 +154,10 @@ def run_cli(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except OSError as exc:
         print_error(_os_error_text(exc))
+        return EXIT_BAD_INPUT
+    except ConnectionFailure as exc:  # the store went away inside a library (jobflow, FireWorks) call
+        print_error(f"the store stopped answering: {type(exc).__name__}; results already stored are kept "
+                    "(the next command repairs the typed views)")
         return EXIT_BAD_INPUT
     return 0
 

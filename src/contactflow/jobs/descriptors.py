@@ -105,6 +105,9 @@ class DescriptorMaker(Maker):
         interface_id = interface_id or (pdoc.interface_id if pdoc else None)
         film = getattr(interface, "film_indices", None)
         sub = getattr(interface, "substrate_indices", None)
-        doc = describe(interface, interface_id, recipe_name, film=film or None, sub=sub or None,
-                       settings=self.settings())
-        return doc
+        if pdoc is None:
+            return describe(interface, interface_id, recipe_name, film=film or None, sub=sub or None,
+                            settings=self.settings())
+        doc = describe(interface, interface_id, recipe_name, engine=pdoc.engine, source="prepared",
+                       film=film or None, sub=sub or None, settings=self.settings())
+        return doc.model_copy(update={"prepared_key": pdoc.doc_key})

@@ -170,6 +170,13 @@ class PrepareMaker(Maker):
         gap, e_min = parabola_minimum(gaps, e_gap)
         result.update(gap_scan_A=gaps, gap_scan_energies_eV=[float(e) for e in e_gap], gap_A=gap,
                       e_film_eV=float(e_film), e_substrate_eV=float(e_sub))
+        i_low = int(np.argmin(e_gap))
+        if i_low in (0, len(gaps) - 1):
+            result["gap_at_scan_edge"] = True
+            result.setdefault("notes", []).append(
+                f"the E(d) scan has its lowest energy at its {'far' if i_low else 'near'} end ({gap:.2f} Å): "
+                + ("this engine does not bind the interface in the scanned range (no dispersion?)" if i_low
+                   else "the gap is an upper bound; widen gap_below_A"))
         prepared = set_registry_and_gap(interface, shift, gap)
         p_atoms = AseAtomsAdaptor.get_atoms(prepared)
         p_atoms.set_constraint()
@@ -184,9 +191,9 @@ class PrepareMaker(Maker):
                           relax_max_force_eV_per_A=out.max_force_eV_per_A, e_interface_relaxed_eV=out.energy_eV,
                           relaxed_structure=with_geometry(prepared, out.atoms))
             if not out.converged:  # registry and gap stand; tasks that need a converged relaxation say so
-                result["notes"] = [
+                result.setdefault("notes", []).extend([
                     f"relaxation of the prepared interface did not reach fmax={self.fmax} eV/Å in {self.max_steps} "
-                    f"steps (largest force {out.max_force_eV_per_A:.3f} eV/Å): relax_converged is false"]
+                    f"steps (largest force {out.max_force_eV_per_A:.3f} eV/Å): relax_converged is false"])
 
 
 @contactflow_job

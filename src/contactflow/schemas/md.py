@@ -221,7 +221,9 @@ class DescriptorDoc(BaseModel):
     recipe_name: str | None = Field(None, description="recipe that built the interface")
     system: str | None = Field(None, description="film/substrate formulas")
     engine: str = Field("none", description="engine that produced the structure ('none' for an as-built interface)")
-    source: str = Field("interface", description="which structure: interface (as built), md_final, …")
+    source: str = Field("interface", description="which structure: interface (as built), prepared, md_final, …")
+    prepared_key: str | None = Field(
+        None, description="doc_key of the PreparedInterfaceDoc described (source 'prepared')")
     settings: dict[str, Any] = Field(default_factory=dict, description="descriptor settings (cutoffs, probe radii)")
     state: State = Field("successful", description="failed when the structure could not be analysed")
     failure_reason: str | None = Field(None, description="why")

@@ -30,6 +30,9 @@ class PreparedInterfaceDoc(InterfaceResultDoc):
     gap_scan_A: list[float] = Field(default_factory=list, description="gaps of the short E(d) scan, Å")
     gap_scan_energies_eV: list[float] = Field(default_factory=list, description="interface energies of the scan, eV")
     gap_A: float = Field(..., description="prepared gap: minimum of the E(d) scan (parabolic refinement), Å")
+    gap_at_scan_edge: bool = Field(
+        False, description="the lowest energy of the E(d) scan lies at an end of the scan: the gap is a bound, not a "
+                           "minimum (at the far end: this engine does not bind the interface)")
     e_interface_eV: float | None = Field(None, description="interface energy at the prepared registry and gap, eV")
     e_film_eV: float | None = Field(None, description="free film slab energy in the same cell (rigid), eV")
     e_substrate_eV: float | None = Field(None, description="free substrate slab energy in the same cell (rigid), eV")

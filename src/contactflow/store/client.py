@@ -148,12 +148,13 @@ class ContactStore:
 
     def ensure_indexes(self) -> None:
         """Create the unique key and query indexes of every kind (idempotent)."""
-        for kind in KINDS.values():
-            coll = self.db[kind.name]
-            coll.create_index(kind.key, unique=True, name=f"{kind.key}_unique")
-            for field in kind.indexes:
-                coll.create_index(field, name=f"{field}_1")
-        self.db["jobs"].create_index("completed_at", name="completed_at_1")  # the views' sync watermark
+        with self._errors("creating the indexes"):
+            for kind in KINDS.values():
+                coll = self.db[kind.name]
+                coll.create_index(kind.key, unique=True, name=f"{kind.key}_unique")
+                for field in kind.indexes:
+                    coll.create_index(field, name=f"{field}_1")
+            self.db["jobs"].create_index("completed_at", name="completed_at_1")  # the views' sync watermark
 
     def collection(self, kind: str):
         """The pymongo collection of a document kind (handles are cached)."""

@@ -81,14 +81,14 @@ def sync_views(store, uuids=None, full: bool = False) -> int:
     """
     state = store.db[STATE_COLLECTION]
     since = None
-    if uuids is None and not full:
-        mark = state.find_one({"_id": "jobs"})
-        if mark and mark.get("completed_at"):
-            since = (datetime.fromisoformat(mark["completed_at"]) - WATERMARK_MARGIN).isoformat()
     index = _class_index()
     ops: dict[str, list] = {}
     newest = None
-    with store._errors("deriving the typed collections from job records"):
+    with store._errors("deriving the typed collections from job records"):  # every server call inside
+        if uuids is None and not full:
+            mark = state.find_one({"_id": "jobs"})
+            if mark and mark.get("completed_at"):
+                since = (datetime.fromisoformat(mark["completed_at"]) - WATERMARK_MARGIN).isoformat()
         for rec in _job_outputs(store, uuids, since):
             done = rec.get("completed_at")
             if done and (newest is None or done > newest):

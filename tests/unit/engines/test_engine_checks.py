@@ -66,10 +66,17 @@ def test_bad_override_is_a_config_error(monkeypatch, value):
 
 def test_calculation_failure_exits_3():
     assert CalculationFailedError("CP2K failed: x").exit_code == EXIT_FAILED_CALCULATION == 3
-    # the CP2K calculator turns every abort into this error (not a number, not exit 0)
-    import inspect
+    # a setup CP2K cannot run (spin-polarised PBE+U needs the Γ point; a 2-atom Fe cell needs k-points) is
+    # this error before any SCF, with what to do (SCF and abort failures: tests/unit/engines/test_cp2k_engine.py)
+    from ase.build import bulk
 
     from contactflow.engines.cp2k import ContactflowCP2K
 
-    src = inspect.getsource(ContactflowCP2K.calculate)
-    assert src.count("raise CalculationFailedError") == 2
+    fe = bulk("Fe", "bcc", a=2.87, cubic=True)
+    fe.calc = ContactflowCP2K("pbe-d3")
+    try:
+        with pytest.raises(CalculationFailedError, match="Γ point only.*supercell") as err:
+            fe.get_potential_energy()
+    finally:
+        fe.calc.__del__()  # ASE's CP2K shuts its shell down here
+    assert err.value.exit_code == 3 and "energy" not in fe.calc.results
