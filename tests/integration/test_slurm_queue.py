@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slurm"))
 from slurm_cluster import SlurmCluster, SlurmUnavailable  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "contactflow")
-RIGID = ["--via", "fireworks", "--limit", "1", "--set", "adhesion.relax=false"]
+RIGID = ["--via", "fireworks", "--limit", "1", "--engine", "chgnet+d3", "--set", "adhesion.relax=false"]
 
 
 def run_cli(*args, timeout=600):
