@@ -115,11 +115,11 @@ BUILDERS = {f.__name__: f for f in (ab_bilayer, graphite_halves, si_td_hop, grap
                                     recipe_interface, lisic_labels)}
 
 
-def build(name: str, **kwargs):
-    """Run a builder by name."""
-    if name not in BUILDERS:
-        raise ContactflowError(f"unknown validation builder {name!r}; valid: {', '.join(BUILDERS)}")
-    return BUILDERS[name](**kwargs)
+def build(builder: str, /, **kwargs):
+    """Run a builder by name (positional-only, so a builder may take a ``name`` argument of its own)."""
+    if builder not in BUILDERS:
+        raise ContactflowError(f"unknown validation builder {builder!r}; valid: {', '.join(BUILDERS)}")
+    return BUILDERS[builder](**kwargs)
 
 
 def bulk_crystal(name: str):
