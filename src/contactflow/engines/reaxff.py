@@ -179,7 +179,9 @@ def open_reaxff_lammps(atoms, ffield: str | os.PathLike, *, qeq: bool = True, se
     lmp.create_atoms(len(atoms), list(range(1, len(atoms) + 1)),
                      [types[e] for e in atoms.get_chemical_symbols()], x.ravel().tolist())
     cmds = [
-        "pair_style reaxff NULL checkqeq " + ("yes" if qeq else "no"),
+        # safezone/mincap: memory for the ghost atoms of small periodic cells (a 2.5 Å graphite cell has
+        # hundreds of ghosts within the 10 Å cutoff: "Too many ghost atoms" otherwise); energies unchanged
+        "pair_style reaxff NULL checkqeq " + ("yes" if qeq else "no") + " safezone 3.0 mincap 200",
         f"pair_coeff * * {ffield} {' '.join(species)}",
         f"neighbor {s['neighbor_skin_A']} bin", "neigh_modify every 1 delay 0 check yes",
         "thermo_style custom step pe", "thermo 1",
