@@ -127,3 +127,32 @@ def test_screen_through_fireworks_with_two_workers_killed_mid_batch_and_resumed(
     assert shown.returncode == 0 and shown.stderr == "", shown.stderr
     out = json.loads(shown.stdout)
     assert out["pareto"] == doc["pareto"] and "o_to_c" in {r["variable"] for r in out["design_rules"]}
+
+
+@pytest.mark.slow
+def test_bad_screens_end_in_one_error_line_before_anything_runs(store, tmp_path):
+    """A variable on no recipe field, an objective no task produces, an empty feasible region (every
+    sampled design builds more atoms than allowed), a bad --via / --poll: one line, exit 2, nothing stored."""
+    base = yaml.safe_load(tiny_space(tmp_path).read_text())
+    cases = [
+        ({"variables": [{"name": "thick", "path": "film.thickness", "low": 1, "high": 2}]}, [],
+         "error: variables.thick.path: 'film.thickness' maps to no recipe field; fields of film:"),
+        ({"objectives": [{"field": "adhesion.w_sep_eV", "direction": "maximize"}]}, [],
+         "error: objectives: 'adhesion.w_sep_eV': the adhesion task's AdhesionDoc has no field 'w_sep_eV'; numeric fields:"),
+        ({"objectives": [{"field": "friction.mu", "direction": "minimize"}]}, [],
+         "error: objectives: 'friction.mu': no task 'friction' produces it; tasks: adhesion"),
+        ({}, ["--via", "slurm"], "error: unknown --via 'slurm'; valid: local, fireworks"),
+        ({}, ["--via", "fireworks", "--poll", "0"], "error: --poll must be > 0 s, got 0.0"),
+        ({"constraints": [{"field": "n_atoms", "max": 20}]}, [],
+         "error: empty feasible region: none of 8 sampled designs builds an interface that satisfies the constraints "
+         "(n_atoms in [None, 20.0]); e.g. n_atoms="),
+    ]
+    for i, (over, opts, expect) in enumerate(cases):
+        p = tmp_path / f"bad{i}.yaml"
+        p.write_text(yaml.safe_dump({**base, **over}))
+        r = subprocess.run([CLI, "screen", str(p), "--budget", "2", *opts], capture_output=True, text=True,
+                           env=dict(os.environ), timeout=600, cwd=tmp_path)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith(expect), (expect, r.stderr[-2000:])
+    assert store.find("screening") == [] and store.db["jobs"].count_documents({}) == 0
+    assert "fireworks" not in store.db.list_collection_names() or store.db["fireworks"].count_documents({}) == 0
