@@ -178,6 +178,8 @@ class Screen:
         sur = self.space.surrogate
         initial = self.strategy == "random" or self._n_useful() < max(sur.initial, 2)
         start = len(self.doc.evaluations)
+        self.progress(f"batch {batch_index}: {'sampling' if initial else 'scoring'} candidate designs (each built "
+                      f"to check the constraints){'' if initial else f'; surrogate fit on {len(self.done)} evaluations'} …")
         if initial:
             picks, tried = [], 0
             reasons = []
