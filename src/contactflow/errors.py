@@ -31,7 +31,8 @@ class ContactflowError(Exception):
 
 
 class CalculationsFailed(ContactflowError):
-    """Some calculations of a command failed (their documents are stored as ``state="failed"``).
+    """Some calculations of a command failed (their documents are stored with their state: ``failed``,
+    ``unbound``, ``suspect`` or ``extrapolating``).
 
     Parameters
     ----------
@@ -41,14 +42,18 @@ class CalculationsFailed(ContactflowError):
         Number of jobs run (``None`` when unknown).
     detail
         Optional text appended to the message (e.g. the first failure reason).
+    states
+        The states of the documents concerned (named in the message).
     """
 
     exit_code = EXIT_FAILED_CALCULATION
 
-    def __init__(self, n_failed: int, n_total: int | None = None, detail: str = ""):
+    def __init__(self, n_failed: int, n_total: int | None = None, detail: str = "", states=("failed",)):
         self.n_failed, self.n_total, self.detail = int(n_failed), n_total, detail
         of = f" of {n_total}" if n_total is not None else ""
-        msg = f"{self.n_failed}{of} calculation(s) failed; their documents are stored with state 'failed'"
+        names = sorted(set(states)) or ["failed"]
+        msg = (f"{self.n_failed}{of} calculation(s) failed or are not to be trusted; their documents are stored "
+               f"with state {', '.join(repr(n) for n in names)}")
         super().__init__(f"{msg}: {detail}" if detail else msg)
 
 

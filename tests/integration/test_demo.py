@@ -18,22 +18,27 @@ def run_cli(*args, env=None, timeout=900):
 @pytest.mark.slow
 def test_demo_twice_leaves_one_document_and_query_json(store_uri):
     env = dict(os.environ)
+    codes = []
     for _ in range(2):
         r = run_cli("demo", "--no-relax", env=env)
-        assert r.returncode == 0, r.stderr[-2000:]
-        assert "Work of separation" in r.stdout
+        codes.append(r.returncode)
+        assert "Work of separation" in r.stdout, r.stderr[-2000:]
     r = run_cli("query", "adhesion", "--format", "json", "--recipe", "si_graphite", env=env)
     assert r.returncode == 0, r.stderr
     docs = json.loads(r.stdout)
     assert len(docs) == 1, "running the demo twice must not duplicate the (interface, engine, settings) document"
     d = docs[0]
-    assert d["system"] == "Si/C" and d["engine"] == "chgnet+d3" and d["state"] == "successful"
+    # the recipe's engine is auto: the document says which engine the validation record chose and why; a
+    # result not to trust (a committee extrapolating on Si–C) exits 3 and says so, a good one exits 0
+    assert d["system"] == "Si/C" and d["engine_reason"].startswith("auto:") and d["uncertainty"]
+    assert codes == [0, 0] if d["state"] == "successful" else codes == [3, 3]
+    assert d["state"] in ("successful", "extrapolating"), d.get("failure_reason")
     # Si(111)/graphite is bound: W_sep > 0; a vdW-dominated contact stays below the review's 0.8 J/m²
     # "weak contact" bound at the unrelaxed 3 Å gap.
     assert 0.0 < d["w_sep_J_per_m2"] < 0.8
     assert d["area_A2"] == pytest.approx(36.8, abs=0.5)  # smallest Zur–McGill match, see DESIGN.md
     assert 0 < d["strain_pct"] <= 3.0  # recipe bound max_strain_pct: 3.0
-    assert d["provenance"]["code_versions"]["chgnet"] and d["provenance"]["model_hash"].startswith("sha256:")
+    assert d["provenance"]["model_hash"].startswith("sha256:")
     assert d["provenance"]["job_uuid"]
     # interface document stored and linked
     r = run_cli("store", "status", env=env)
@@ -42,7 +47,7 @@ def test_demo_twice_leaves_one_document_and_query_json(store_uri):
 
 @pytest.mark.slow
 def test_demo_relaxed_work_of_separation(store_uri):
-    r = run_cli("demo", env=dict(os.environ))
+    r = run_cli("demo", "--engine", "chgnet+d3", env=dict(os.environ))
     assert r.returncode == 0, r.stderr[-2000:]
     r = run_cli("query", "adhesion", "--format", "json", env=dict(os.environ))
     (d,) = json.loads(r.stdout)

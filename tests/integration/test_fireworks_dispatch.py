@@ -23,7 +23,8 @@ from contactflow.dispatch.queue import load_qadapter
 from contactflow.errors import DispatchError
 
 CLI = str(Path(sys.executable).parent / "contactflow")
-SUBMIT = ["submit", "si_graphite", "--via", "fireworks", "--limit", "1", "--set", "adhesion.relax=false"]
+SUBMIT = ["submit", "si_graphite", "--via", "fireworks", "--limit", "1", "--engine", "chgnet+d3",
+          "--set", "adhesion.relax=false"]
 
 
 def run_cli(*args, env=None, timeout=600):

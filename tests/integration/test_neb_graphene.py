@@ -38,6 +38,11 @@ def test_unrelaxed_endpoints_converge_to_a_symmetric_profile(unrelaxed_hop, stor
     (d,) = store.find("barriers", {"label": "graphene hollow-hollow"})
     assert d["state"] == "successful" and d["converged"] and d["endpoints_converged"]
     assert d["climbing_image_max_force_eV_per_A"] < d["fmax_eV_per_A"]
+    # a single model's barrier carries the validation error of Li-on-C hops (or says it is unvalidated)
+    u = d["uncertainty"]
+    assert u["unit"] == "eV" and (u["source"] == "unvalidated") == (u["value"] is None)
+    if u["source"] == "validation":
+        assert "li_graphene_hop" in u["cases"] and u["value"] > 0
     # equivalent hollows: symmetric profile with the saddle (bridge) in the middle
     assert d["barrier_forward_eV"] == pytest.approx(d["barrier_reverse_eV"], abs=0.02)
     assert d["saddle_index"] == 2

@@ -45,3 +45,23 @@ def test_li_on_graphene_prefers_hollow_and_is_weaker_than_li_metal(store):
     # the stored reference is the engine's own relaxed bcc Li energy per atom
     assert d["e_li_reference_eV"] == pytest.approx(li_bcc_energy_per_atom("chgnet", "cpu"), abs=1e-6)
     assert d["provenance"]["engine"] == "chgnet"
+    # a single model carries its chemistry's validation error, or says that it has none
+    assert d["committee_binding_std_eV"] is None and d["uncertainty"]["source"] in ("validation", "unvalidated")
+    assert d["uncertainty"]["unit"] == "eV"
+
+
+def test_committee_reports_the_spread_of_the_binding_energy_itself(store):
+    from contactflow.paths import POTENTIALS_DIR
+
+    engine = "mace:potentials/mlp/lisic"
+    assert (POTENTIALS_DIR / "mlp" / "lisic").is_dir()
+    job = LiAdsorptionMaker(engine=engine, max_sites=1, fmax=0.05).make(graphene(), label="graphene committee",
+                                                                          region="surface")
+    run_flow_locally(Flow([job]), store)
+    (d,) = store.find("li_adsorption", {"label": "graphene committee"})
+    assert d["state"] in ("successful", "extrapolating"), d.get("failure_reason")
+    std = d["committee_binding_std_eV"]
+    assert std is not None and std > 0  # members disagree somewhat on any structure
+    assert d["uncertainty"] == {"source": "committee", "value": pytest.approx(std), "unit": "eV",
+                                "note": "std over the committee members of this property"}
+    assert (d["state"] == "extrapolating") == (std > 0.05)

@@ -44,7 +44,7 @@ def env_with_db(db: str) -> dict:
 @pytest.mark.slow
 def test_adhesion_and_traction_share_one_preparation_and_agree(store):
     r = cli("run", "si_graphite", "--task", "adhesion", "--task", "traction_separation",
-            "--set", "adhesion.relax=false")
+            "--engine", "chgnet+d3", "--set", "adhesion.relax=false")
     assert r.returncode == 0, r.stderr[-3000:]
     (prep,) = store.find("prepared")
     (ad,) = store.find("adhesion")
@@ -101,7 +101,7 @@ def test_aa_stacked_contact_is_prepared_at_the_lowest_energy_registry():
 
 @pytest.mark.slow
 def test_run_and_fireworks_submit_give_the_same_documents(store_uri, tmp_path):
-    args = ["si_graphite", "--task", "adhesion", "--set", "adhesion.relax=false"]
+    args = ["si_graphite", "--task", "adhesion", "--engine", "chgnet+d3", "--set", "adhesion.relax=false"]
     db_run, db_fw = f"t_run_{uuid.uuid4().hex[:8]}", f"t_fw_{uuid.uuid4().hex[:8]}"
     r = cli("run", *args, env=env_with_db(db_run))
     assert r.returncode == 0, r.stderr[-3000:]
@@ -132,7 +132,8 @@ def test_store_killed_mid_run_stops_with_one_line_and_stays_consistent(tmp_path)
     env.pop("CONTACTFLOW_DB", None)
     home = tmp_path / "home"
     env["CONTACTFLOW_HOME"] = str(home)
-    proc = subprocess.Popen([CLI, "run", "si_graphite", "--task", "adhesion", "--set", "adhesion.relax=false"],
+    proc = subprocess.Popen([CLI, "run", "si_graphite", "--task", "adhesion", "--engine", "chgnet+d3",
+                             "--set", "adhesion.relax=false"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         state = None
@@ -164,7 +165,8 @@ def test_store_killed_mid_run_stops_with_one_line_and_stays_consistent(tmp_path)
 
             sync_views(s)
             assert view_differences(s) == {}
-        r = cli("run", "si_graphite", "--task", "adhesion", "--set", "adhesion.relax=false", env=env)
+        r = cli("run", "si_graphite", "--task", "adhesion", "--engine", "chgnet+d3", "--set", "adhesion.relax=false",
+                env=env)
         assert r.returncode == 0, r.stderr[-3000:]
         with ContactStore(load_settings()) as s:
             assert view_differences(s) == {}

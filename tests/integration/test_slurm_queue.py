@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slurm"))
 from slurm_cluster import SlurmCluster, SlurmUnavailable  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "contactflow")
-RIGID = ["--via", "fireworks", "--limit", "1", "--set", "adhesion.relax=false"]
+RIGID = ["--via", "fireworks", "--limit", "1", "--engine", "chgnet+d3", "--set", "adhesion.relax=false"]
 
 
 def run_cli(*args, timeout=600):
@@ -100,10 +100,10 @@ def launch(qa: Path, fworker: Path, launch_dir: Path, njobs: int) -> list[str]:
 
 
 def fw_names(lp, with_state: bool = False) -> dict:
-    """fw_id → job name (without jobflow's index suffix), and its state with ``with_state``."""
+    """fw_id → job name (the task, without recipe and interface), and its state with ``with_state``."""
     out = {}
     for d in lp.fireworks.find({}, {"fw_id": 1, "name": 1, "state": 1}).sort("fw_id"):
-        name = re.sub(r"\s*\d+$", "", d["name"]).strip()
+        name = d["name"].split(":")[0]  # "adhesion:si_graphite:if-…"
         out[d["fw_id"]] = (name, d["state"]) if with_state else name
     return out
 

@@ -142,3 +142,38 @@ def test_auto_recipe_records_engine_and_reason(store):
         assert "no validation case" in doc["uncertainty"]["note"]
     (prep,) = res.prepared
     assert prep["engine_reason"] == doc["engine_reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["si_graphite", "sio2_graphene"])
+def test_shipped_recipe_default_is_auto_and_says_how_far_to_trust_it(store, recipe):
+    """The shipped recipes default to ``engine: auto``. Whatever the record picks, the adhesion document
+    either lies within a validated tolerance of its chemistry (uncertainty from validation cases that
+    passed), or says which case is missing (unvalidated), or that the committee extrapolates (state
+    extrapolating, with the active-learning command) — never a bare number."""
+    from contactflow import api
+    from contactflow.engines.auto import EXTRAPOLATION_THRESHOLD, load_record
+    from contactflow.flows.tasks import resolve_auto
+
+    assert api.load_recipe(recipe).engine == "auto"
+    p = api.plan(recipe, tasks=["adhesion"], sets=["adhesion.relax=false", "adhesion.strain_correction=false",
+                                                    "prepare.registry_grid=0", "prepare.gap_points=3"])
+    assert p.engines == {"adhesion": "auto"}
+    res = api.run(p, store=store)
+    (doc,) = res.documents["adhesion"]
+    (iface,) = store.find("interfaces", {"recipe_name": recipe})
+    symbols = {s["species"][0]["element"] for s in iface["structure"]["sites"]}
+    spec, why = resolve_auto("adhesion", symbols)
+    assert doc["engine"] == spec and doc["engine_reason"] == why
+    u = doc["uncertainty"]
+    if doc["state"] == "extrapolating":
+        assert u["source"] == "committee" and u["value"] > EXTRAPOLATION_THRESHOLD["J/m2"]
+        assert "contactflow active-learn" in doc["failure_reason"]
+    elif u["source"] == "validation":
+        cases = load_record()["engines"][spec]["cases"]
+        assert u["cases"] and all(set(cases[c]["chemistry"]) <= symbols for c in u["cases"])
+        assert u["value"] == pytest.approx(max(abs(cases[c]["signed_error"]) for c in u["cases"]))
+    elif u["source"] == "committee":
+        assert doc["state"] == "successful" and u["value"] <= EXTRAPOLATION_THRESHOLD["J/m2"]
+    else:
+        assert u["source"] == "unvalidated" and "no validation case" in u["note"] and u["value"] is None

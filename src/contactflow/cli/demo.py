@@ -7,7 +7,7 @@ from contactflow.cli.common import app, console
 
 @app.command()
 def demo(
-    engine: str = typer.Option(None, "--engine", help="Engine spec (default: the recipe's, chgnet+d3)."),
+    engine: str = typer.Option(None, "--engine", help="Engine spec (default: the recipe's, auto: chosen by the validation record)."),
     relax: bool = typer.Option(True, "--relax/--no-relax", help="Also compute the relaxed W_sep."),
     recipe: str = typer.Option("si_graphite", "--recipe", help="Recipe name or YAML path."),
 ):

@@ -40,7 +40,8 @@ def print_results(result, fmt: str = "table") -> None:
         for d in bad:
             err_console.print(f"{d.get('state')}: {d.get('doc_key')}: {d.get('failure_reason')}", highlight=False)
         raise CalculationsFailed(len(bad), sum(len(v) for v in result.documents.values()),
-                                 detail=f"{bad[0].get('state')}: {bad[0].get('failure_reason')}")
+                                 detail=f"{bad[0].get('state')}: {bad[0].get('failure_reason')}",
+                                 states=[d.get("state") for d in bad])
 
 
 @app.command("run")

@@ -272,6 +272,56 @@ th{background:#f3f3f3}.empty{color:#888;font-style:italic}img{max-width:100%}h2{
 .meta{color:#666;font-size:.85em}"""
 
 
+def _elements_of(systems) -> list[str]:
+    """Elements of ``film/substrate`` formula strings such as ``SnO2/C``."""
+    from pymatgen.core import Composition
+
+    out = set()
+    for sysname in systems:
+        for part in str(sysname or "").split("/"):
+            try:
+                out |= {el.symbol for el in Composition(part).elements} if part.strip() else set()
+            except ValueError:
+                continue
+    return sorted(out)
+
+
+def uncertainty_text(u: dict | None) -> str:
+    """One cell for a result's uncertainty block: ``± value unit (source)`` or why there is none."""
+    if not u:
+        return "—"
+    if u.get("value") is None:
+        return f"unvalidated ({u.get('note') or 'no validation case'})"
+    return f"± {u['value']:.3g} {u.get('unit', '')} ({u.get('source')})"
+
+
+def validation_matrix(store, elements: list[str] | None = None) -> tuple[list[dict], list[str]]:
+    """Rows ``{case, system, reference, e:<engine>: "+0.012 ✓"}`` of the newest validation document of each
+    (case, engine) in the store, and the engines (columns). Cases whose chemistry lies within ``elements``
+    are starred and listed first."""
+    docs = _kind_docs(store, "validation") or []
+    newest: dict[tuple, dict] = {}
+    for d in docs:
+        k = (d["case_id"], d["engine"])
+        t = str((d.get("provenance") or {}).get("finished_at") or "")
+        if k not in newest or t > str((newest[k].get("provenance") or {}).get("finished_at") or ""):
+            newest[k] = d
+    engines = sorted({e for _, e in newest})
+    rows: dict[str, dict] = {}
+    for (case, eng), d in sorted(newest.items()):
+        mine = bool(elements) and set(d.get("chemistry") or []) <= set(elements)
+        row = rows.setdefault(case, {"case": ("★ " if mine else "") + case, "system": d.get("system"),
+                                     "reference": f"{d.get('reference_value', float('nan')):.4g} {d.get('unit', '')}",
+                                     "_mine": mine})
+        if d.get("status") == "skipped":
+            row[f"e:{eng}"] = "skipped"
+        elif d.get("signed_error") is None:
+            row[f"e:{eng}"] = d.get("status")
+        else:
+            row[f"e:{eng}"] = f"{d['signed_error']:+.3f} {'✓' if d.get('status') == 'pass' else '✗'}"
+    return sorted(rows.values(), key=lambda r: (not r["_mine"], r["case"])), engines
+
+
 #: public names of the HTML helpers, for report sections written elsewhere (e.g. screening campaigns)
 figure_html = _png
 table_html = _table
@@ -323,10 +373,13 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
     parts.append("<h2>Work of separation</h2>")
     ok = [d for d in ad_recipe if d["state"] == "successful"]
     if ad_recipe:
+        for d in ad_recipe:
+            d["_uncertainty"] = uncertainty_text(d.get("uncertainty"))
         parts.append(_table(ad_recipe, [("interface_id", "interface"), ("engine", "engine"), ("state", "state"),
                                         ("w_sep_rigid_J_per_m2", "W_sep rigid J/m²"),
-                                        ("w_sep_J_per_m2", "W_sep J/m²"), ("relaxed", "relaxed"),
-                                        ("strain_pct", "strain %"), ("area_A2", "area Å²")]))
+                                        ("w_sep_J_per_m2", "W_sep J/m²"), ("_uncertainty", "uncertainty"),
+                                        ("relaxed", "relaxed"), ("strain_pct", "strain %"), ("area_A2", "area Å²"),
+                                        ("engine_reason", "why this engine")]))
         for d in ok:
             w = d["w_sep_J_per_m2"]
             d["_class"] = contact_class(w)
@@ -412,6 +465,21 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
     else:
         parts.append("<p class='empty'>No interface of this recipe has W_sep from more than one engine.</p>")
 
+    # validation
+    parts.append("<h2>Engine validation against published and CP2K references</h2>")
+    elements = _elements_of([d.get("system") for d in ifaces + ad_recipe])
+    vrows, engines_v = validation_matrix(store, elements or None)
+    if vrows:
+        parts.append("<p>Signed error (engine − reference) per case; ✓ within the case's tolerance, ✗ outside "
+                     "(tolerances are the references' own spread, never widened to pass). "
+                     + (f"Cases whose elements are all in this recipe ({html.escape(', '.join(elements))}) "
+                        "are marked ★." if elements else "") + "</p>")
+        parts.append(_table(vrows, [("case", "case"), ("system", "system"), ("reference", "reference")]
+                            + [(f"e:{e}", e) for e in engines_v]))
+    else:
+        parts.append("<p class='empty'>No validation results in this store: run <code>contactflow validate</code>."
+                     "</p>")
+
     # continuum consumer
     parts.append("<h2>Continuum: core–shell delamination</h2>")
     if laws:
@@ -429,12 +497,14 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
 
     parts.extend(sections or [])
 
-    # failures
-    parts.append("<h2>Failed calculations</h2>")
-    failed = [{"kind": "adhesion", **d} for d in ad_recipe if d["state"] == "failed"]
-    failed += [{"kind": "traction-separation", **d} for d in (ts or []) if d.get("state") == "failed"]
-    failed += [{"kind": "barriers", **d} for d in (nebs or []) if d.get("state") == "failed"]
+    # failures and results not to trust
+    parts.append("<h2>Failed and untrusted calculations</h2>")
+    parts.append("<p>Failed, unbound (W_sep ≤ 0), suspect and extrapolating (committee spread above its threshold) "
+                 "results are stored with their reason and never exported as good numbers.</p>")
+    failed = [{"kind": "adhesion", **d} for d in ad_recipe if d["state"] != "successful"]
+    failed += [{"kind": "traction-separation", **d} for d in (ts or []) if d.get("state", "successful") != "successful"]
+    failed += [{"kind": "barriers", **d} for d in (nebs or []) if d.get("state", "successful") != "successful"]
     parts.append(_table(failed, [("kind", "task"), ("interface_id", "interface"), ("engine", "engine"),
-                                 ("failure_reason", "reason")]))
+                                 ("state", "state"), ("failure_reason", "reason")]))
     parts.append("</body></html>")
     return "\n".join(parts)

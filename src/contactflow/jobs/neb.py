@@ -516,6 +516,11 @@ class LiMigrationNEBMaker(Maker):
                         f"NEB did not converge in {self.max_steps} steps: largest force "
                         f"{out.max_force_eV_per_A:.3f} eV/Å > fmax {self.fmax} eV/Å")
         state = "failed" if result.get("failure_reason") else "successful"
+        if state == "successful":  # the barrier's uncertainty: the committee's spread, else the validation error
+            from contactflow.engines.auto import trust
+
+            state = trust(info.spec, set(a0.get_chemical_symbols()), "neb", "eV", result.get("committee_barrier_std_eV"),
+                          state, result, what="the barrier")
         return BarrierDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
 

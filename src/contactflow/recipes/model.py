@@ -57,7 +57,8 @@ class InterfaceRecipe(BaseModel):
     registry: Literal["as_built", "coupled", "non_aligned"] = Field(
         "as_built", description="in-plane film placement: as matched, film cation over a substrate O (coupled), "
                                 "or film contact atoms as far as possible from substrate O (non_aligned)")
-    engine: str = Field("chgnet+d3", description="default engine spec of the tasks")
+    engine: str = Field("auto", description="default engine spec of the tasks; auto: per structure, the engine with "
+                                          "the best validation record on its chemistry (contactflow.engines.auto)")
     engines: dict[str, str] = Field(default_factory=dict,
                                     description="engine per task where a task needs its own, e.g. {pull_off: reaxff:Fe_O_C_H}")
     tasks: list[str] = Field(default_factory=lambda: ["adhesion"], description="tasks to run")

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from contactflow.schemas.provenance import Provenance
+from contactflow.schemas.result import State
 from contactflow.schemas.types import StructureField
 
 
@@ -25,8 +26,11 @@ class BarrierDoc(BaseModel):
     mechanism: str = Field("interstitial", description="interstitial (extra Li hops between voids) or given endpoints")
     engine: str = Field(..., description="canonical engine spec")
     settings: dict[str, Any] = Field(default_factory=dict, description="NEB settings that enter doc_key")
-    state: Literal["successful", "failed"] = Field(..., description="failed documents carry no barrier numbers")
+    state: State = Field(..., description="failed documents carry no barrier numbers; extrapolating: the "
+                                          "committee's spread of the barrier exceeds its threshold")
     failure_reason: str | None = Field(None, description="why the NEB failed or did not converge")
+    uncertainty: dict[str, Any] | None = Field(
+        None, description="{source: committee|validation|unvalidated, value, unit, note} of the forward barrier")
     converged: bool = Field(False, description="band forces (climbing image included) reached fmax within max_steps")
     endpoints_relaxed: bool = Field(False, description="endpoints were relaxed before the NEB")
     endpoints_converged: bool | None = Field(None, description="both endpoint relaxations reached fmax")
@@ -103,8 +107,13 @@ class LiAdsorptionDoc(BaseModel):
     region: str = Field("custom", description="bulk, surface, interface or custom")
     engine: str = Field(..., description="canonical engine spec")
     settings: dict[str, Any] = Field(default_factory=dict, description="settings that enter doc_key")
-    state: Literal["successful", "failed"] = Field(..., description="failed documents carry no energies")
+    state: State = Field(..., description="failed documents carry no energies; extrapolating: the committee's "
+                                          "spread of the best binding energy exceeds its threshold")
     failure_reason: str | None = Field(None, description="why it failed")
+    committee_binding_std_eV: float | None = Field(
+        None, description="committee engines: std over the members of the best site's binding energy, eV")
+    uncertainty: dict[str, Any] | None = Field(
+        None, description="{source: committee|validation|unvalidated, value, unit, note} of the best binding energy")
     li_reference: str = Field(..., description="what E(Li reference) is, e.g. 'bcc Li bulk, energy per atom'")
     e_li_reference_eV: float | None = Field(None, description="reference energy per Li atom, eV")
     e_host_eV: float | None = Field(None, description="energy of the relaxed host without Li, eV")

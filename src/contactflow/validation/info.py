@@ -6,8 +6,6 @@ import time
 
 from contactflow.paths import contactflow_home
 
-#: the concrete specs listed (base engines with their shipped arguments)
-LISTED = ("chgnet", "chgnet+d3", "mace:potentials/mlp/lisic", "reaxff:Fe_O_C_H", "cp2k:pbe-d3")
 SPEED_FILE = "engine_speed.json"
 
 
@@ -41,7 +39,9 @@ def engine_rows(measure: bool = False) -> list[dict]:
     rec = load_record()
     speeds = {**rec.get("speed_s_per_atom", {}), **_speed_cache()}
     rows = []
-    for spec in LISTED:
+    from contactflow.engines.registry import shipped_specs
+
+    for spec in shipped_specs():  # the engine registry says what ships
         row = {"spec": spec, "kind": backend(spec).kind, "elements": "", "ms_per_atom": "not measured",
                "validated": "never", "mean_abs_rel_error": "", "weights": ""}
         try:

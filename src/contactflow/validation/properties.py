@@ -103,7 +103,7 @@ def neb_barrier(built, engine: str, device: str = "cpu", **neb) -> dict:
 
     ini, fin = built
     doc = LiMigrationNEBMaker(engine=engine, device=device, **neb).compute(ini, fin, label="validation")
-    if doc.state != "successful" or doc.barrier_forward_eV is None:
+    if doc.state not in ("successful", "extrapolating") or doc.barrier_forward_eV is None:  # the spread is kept
         raise ContactflowError(doc.failure_reason or f"NEB ended {doc.state}")
     return {"value": doc.barrier_forward_eV, "committee_std": doc.committee_barrier_std_eV,
             "n_atoms": len(ini), "details": {"barrier_reverse_eV": doc.barrier_reverse_eV,
@@ -149,7 +149,7 @@ def interface_gap_neb(built, engine: str, device: str = "cpu", **settings) -> di
     a, b, seen = maker.pick_interface_hop(built)
     doc = maker.neb_maker(fix_bottom_A=maker.fix_bottom_A, relax_radius_A=maker.relax_radius_A).compute(
         insert_li(built, a), insert_li(built, b), label="validation interface hop", region="interface")
-    if doc.state != "successful" or doc.barrier_forward_eV is None:
+    if doc.state not in ("successful", "extrapolating") or doc.barrier_forward_eV is None:  # the spread is kept
         raise ContactflowError(doc.failure_reason or f"NEB ended {doc.state}")
     return {"value": doc.barrier_forward_eV, "committee_std": doc.committee_barrier_std_eV,
             "n_atoms": len(built) + 1, "details": {**seen, "converged": doc.converged}}
@@ -160,7 +160,7 @@ def bulk_li_hop(built, engine: str, device: str = "cpu", **neb) -> dict:
     from contactflow.jobs.neb import LiMigrationNEBMaker, bulk_li_hop as hop
 
     doc = hop(built, LiMigrationNEBMaker(engine=engine, device=device, **neb))
-    if doc.state != "successful" or doc.barrier_forward_eV is None:
+    if doc.state not in ("successful", "extrapolating") or doc.barrier_forward_eV is None:  # the spread is kept
         raise ContactflowError(doc.failure_reason or f"NEB ended {doc.state}")
     return {"value": doc.barrier_forward_eV, "committee_std": doc.committee_barrier_std_eV,
             "n_atoms": doc.n_atoms, "details": {"converged": doc.converged}}

@@ -124,8 +124,24 @@ def calibration(docs: list[dict], source: str = "cp2k") -> dict:
 
 
 def write_record(docs: list[dict], path, speed: dict | None = None) -> dict:
-    """The shipped record (``record.json``): summary per engine with the run date."""
-    rec = {"generated": date.today().isoformat(), "engines": summarise(docs), "speed_s_per_atom": speed or {}}
+    """The shipped record (``record.json``): summary per engine with the run date.
+
+    A run updates the cases it ran and keeps every other (engine, case) entry of the existing record, so
+    validating one engine or one case never drops the others.
+    """
+    from pathlib import Path
+
+    old = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+    merged: dict = {}
+    for eng, entry in (old.get("engines") or {}).items():
+        for case_id, c in (entry.get("cases") or {}).items():
+            merged[(eng, case_id)] = c
+    for eng, entry in summarise(docs).items():
+        for case_id, c in entry["cases"].items():
+            merged[(eng, case_id)] = c
+    flat = [{"engine": e, "case_id": k, **c} for (e, k), c in merged.items()]
+    rec = {"generated": date.today().isoformat(), "engines": summarise(flat),
+           "speed_s_per_atom": {**(old.get("speed_s_per_atom") or {}), **(speed or {})}}
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(rec, fh, indent=1, sort_keys=True, default=str)
     return rec
