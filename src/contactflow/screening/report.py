@@ -53,7 +53,7 @@ def campaign_section(doc: dict) -> str:
     pareto = set(doc.get("pareto", []))
     name = html.escape(doc["name"])
     parts = [f"<h3>Campaign {name}</h3>",
-             f"<p>{html.escape(space.description or '')} — base recipe "
+             f"<p>{html.escape(space.description) + ' — ' if space.description else ''}base recipe "
              f"{html.escape(str(campaign_base_recipe(doc)))}, {len(done)} of budget {doc.get('budget')} evaluated "
              f"({len(ok)} feasible, {len(done) - len(ok)} failed/unbound/infeasible, {len(evs) - len(done)} pending), "
              f"batches of {doc.get('batch_size')} via {html.escape(str(doc.get('via')))}, stopped: "
