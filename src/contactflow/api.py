@@ -257,8 +257,11 @@ class SubmitResult:
 
 
 def submit(p: Plan, store=None, project: str | None = None, dedupe: bool = False,
-           progress: Progress = _quiet) -> SubmitResult:
-    """Build and put the same graph as :func:`run` on the FireWorks LaunchPad for workers."""
+           progress: Progress = _quiet, candidates: list | None = None) -> SubmitResult:
+    """Build and put the same graph as :func:`run` on the FireWorks LaunchPad for workers.
+
+    ``candidates`` are the plan's built candidates when the caller has them already (else built here).
+    """
     from contactflow.dispatch.fireworks import find_submitted, get_launchpad, submission_key, submit_flow
     from contactflow.store import open_store
 
@@ -272,7 +275,7 @@ def submit(p: Plan, store=None, project: str | None = None, dedupe: bool = False
         old = find_submitted(lp, key) if dedupe else None
         if old:
             return SubmitResult(min(old["nodes"]), sorted(old["nodes"]), {}, old["state"], True)
-        cands = build(p, progress)
+        cands = candidates if candidates is not None else build(p, progress)
         progress("submit", f"submitting {len(cands)} interface(s) to the LaunchPad …")
         res = submit_flow(flow(p, cands), lp, project=project, key=key, dedupe=dedupe, name=p.recipe.name,
                           metadata={"recipe": p.recipe.name, "tasks": [t.name for t in p.tasks]})
@@ -283,16 +286,37 @@ def submit(p: Plan, store=None, project: str | None = None, dedupe: bool = False
 
 
 # ---------------------------------------------------------------------------- screening
+#: FireWorks workflow states after which nothing more of the workflow runs
+FINISHED_WF_STATES = ("COMPLETED", "FIZZLED", "DEFUSED", "ARCHIVED")
+
+
 class PipelineEvaluator:
     """The screening loop's evaluator: each recipe variant goes through :func:`plan` → :func:`build` →
     :func:`run` (``via='local'``) or :func:`submit` + FireWorks workers (``via='fireworks'``), and its
     documents are read back from the store (see :mod:`contactflow.screening.loop`).
 
     ``lookup`` finds documents already stored for a variant's interfaces (a resumed campaign, or a
-    design whose workflow finished while the screen was down), so nothing runs twice.
+    design whose workflow finished while the screen was down), so nothing runs twice. Through FireWorks
+    a variant is submitted with ``--dedupe``: a campaign killed after submitting waits on the workflow
+    already on the LaunchPad when it resumes, and the workers never run a design twice.
+
+    Parameters
+    ----------
+    space
+        The :class:`~contactflow.screening.space.ScreeningSpace`.
+    store
+        The open :class:`~contactflow.store.ContactStore` (LaunchPad in the same database).
+    via
+        ``local`` (flows run in this process) or ``fireworks`` (workers elsewhere run them).
+    progress
+        Stage callback ``progress(stage, detail)``: one line per design submitted/run, per job.
+    poll_s
+        Seconds between LaunchPad polls while waiting on workers.
+    project
+        FireWorks project of the submitted workflows (default ``screen:NAME``).
     """
 
-    def __init__(self, space, store, via: str = "local", progress: Progress = _quiet, poll_s: float = 10.0,
+    def __init__(self, space, store, via: str = "local", progress: Progress = _quiet, poll_s: float = 5.0,
                  project: str | None = None):
         self.space, self.store, self.via, self.progress = space, store, via, progress
         self.poll_s, self.project = poll_s, project or f"screen:{space.name}"
@@ -330,7 +354,8 @@ class PipelineEvaluator:
                 yield i, {t.name: [{"state": "failed", "failure_reason": str(exc)}] for t in p.tasks}
                 continue
             self.progress("run", f"{rec.name}: {', '.join(t.name for t in p.tasks)} on {cands[0].interface_id}")
-            run_flow_locally(flow(p, cands), self.store, ensure_success=False)
+            run_flow_locally(flow(p, cands), self.store, ensure_success=False,
+                             on_job=lambda j, n, name, r=rec.name: self.progress("job", f"{r}: {j}/{n} {name}"))
             yield i, collect(p, [c.interface_id for c in cands], self.store)
 
     def _on_queue(self, recipes):
@@ -349,13 +374,25 @@ class PipelineEvaluator:
             except ContactflowError as exc:
                 yield i, {t.name: [{"state": "failed", "failure_reason": str(exc)}] for t in p.tasks}
                 continue
-            res = submit(p, self.store, project=self.project, dedupe=True)
-            waiting[i] = (p, cands, res.workflow_id)
-            self.progress("submit", f"{rec.name}: workflow {res.workflow_id}{' (already there)' if res.duplicate else ''}")
+            res = submit(p, self.store, project=self.project, dedupe=True, candidates=cands)
+            waiting[i] = (p, cands, res.workflow_id, rec.name)
+            self.progress("submit", f"{rec.name}: workflow {res.workflow_id} ({len(res.fw_ids)} jobs)"
+                                    f"{' already on the LaunchPad, ' + str(res.state) if res.duplicate else ''}")
+        seen: dict[int, tuple] = {}
         while waiting:
-            for i, (p, cands, wf_id) in list(waiting.items()):
-                wf = lp.workflows.find_one({"nodes": wf_id}, {"state": 1})
-                if wf is None or wf.get("state") in ("COMPLETED", "FIZZLED", "DEFUSED", "ARCHIVED"):
+            for i, (p, cands, wf_id, rname) in list(waiting.items()):
+                wf = lp.workflows.find_one({"nodes": wf_id}, {"state": 1, "fw_states": 1})
+                if wf is not None:
+                    states = list((wf.get("fw_states") or {}).values())
+                    now = (wf.get("state"), states.count("COMPLETED"), states.count("RUNNING"))
+                    if seen.get(i) != now:
+                        seen[i] = now
+                        self.progress("workers", f"{rname}: workflow {wf_id} {now[0]}, {now[1]}/{len(states)} jobs "
+                                                 f"completed, {now[2]} running")
+                active = wf is not None and any(s in ("READY", "RESERVED", "RUNNING")
+                                                for s in (wf.get("fw_states") or {}).values())
+                if wf is None or (wf.get("state") in FINISHED_WF_STATES and not active):  # a fizzled leaf
+                    # marks the workflow FIZZLED while other branches still run: wait for those
                     sync_views(self.store)
                     del waiting[i]
                     yield i, collect(p, [c.interface_id for c in cands], self.store)
@@ -364,12 +401,15 @@ class PipelineEvaluator:
 
 
 def screen(space, store=None, *, budget: int, batch: int = 1, via: str = "local", seed: int = 0,
-           name: str | None = None, progress: Progress = _quiet, strategy: str = "bo"):
+           name: str | None = None, progress: Progress = _quiet, strategy: str = "bo", poll_s: float = 5.0,
+           on_eval: Callable[[int, int, str], None] | None = None):
     """Run or resume a screening campaign over ``space`` (path, shipped name or ``ScreeningSpace``)
     through this pipeline; returns the campaign's ``ScreeningDoc``.
 
     Every check (space file, recipe fields, objective fields, engines, ``sets``) runs before anything is
-    built or stored.
+    built or stored. With ``via='fireworks'`` each batch is submitted to the LaunchPad and evaluated by
+    ``contactflow worker`` processes (``poll_s``: seconds between LaunchPad polls); ``on_eval(done,
+    budget, description)`` is called as evaluations are recorded (a progress bar's hook).
     """
     from contactflow.screening import load_space, run_screen
     from contactflow.screening.space import base_recipe
@@ -377,14 +417,20 @@ def screen(space, store=None, *, budget: int, batch: int = 1, via: str = "local"
 
     if via not in ("local", "fireworks"):
         raise ContactflowError(f"unknown --via {via!r}; valid: local, fireworks")
+    if poll_s <= 0:
+        raise ContactflowError(f"--poll must be > 0 s, got {poll_s}")
     sp = load_space(space) if isinstance(space, str) or hasattr(space, "is_file") else space
     own = store is None
     store = store or open_store()
     try:
-        ev = PipelineEvaluator(sp, store, via, progress)
+        ev = PipelineEvaluator(sp, store, via, progress, poll_s=poll_s)
         ev.plan(base_recipe(sp))  # engines, tasks and Maker settings checked before anything runs
+        if via == "fireworks":
+            from contactflow.dispatch.fireworks import get_launchpad
+
+            get_launchpad(store)  # an unusable LaunchPad fails here, before any design is built
         return run_screen(sp, ev, store, budget=budget, batch=batch, seed=seed, name=name, via=via,
-                          strategy=strategy, progress=lambda line: progress("screen", line))
+                          strategy=strategy, progress=lambda line: progress("screen", line), on_eval=on_eval)
     finally:
         if own:
             store.close()

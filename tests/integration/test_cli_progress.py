@@ -1,5 +1,6 @@
 """Progress on long commands, seen as a user sees it: the CLI in a pseudo-terminal (pexpect) shows
-per-stage lines and a progress bar with the time left; piped or ``--format json`` output has none."""
+per-stage lines and a progress bar with the time left (``build``, ``run``, ``validate``, ``screen``);
+piped or ``--format json`` output has none (a piped ``screen``: tests/integration/test_screening.py)."""
 
 import os
 import re
@@ -61,3 +62,41 @@ def test_run_shows_each_job_with_a_bar_and_time_left(store_uri):
     assert [(i, n) for i, n, _ in jobs] == [("1", "3"), ("2", "3"), ("3", "3")]
     assert [name.split(":")[0] for _, _, name in jobs] == ["interface", "prepare", "descriptors"]
     assert re.search(r"━.* [0-3]/3 +elapsed", screen) and "left" in screen
+
+
+def test_validate_shows_a_line_and_a_bar_per_case_and_engine_and_json_stays_clean(store_uri):
+    e = env(store_uri)
+    rc, screen = in_terminal(["validate", "--case", "graphite_cleavage", "-e", "chgnet", "-e", "chgnet+d3"], e)
+    assert rc == 0, screen[-3000:]
+    assert re.search(r"\d+\.\ds validate: 1 case\(s\) × 2 engine\(s\) \(chgnet, chgnet\+d3\): 2 jobs", screen)
+    jobs = re.findall(r"job (\d)/(\d): validate:(\S+)", screen)
+    assert jobs == [("1", "2", "graphite_cleavage:chgnet"), ("2", "2", "graphite_cleavage:chgnet+d3")], jobs
+    assert re.search(r"━.* [0-2]/2 +elapsed", screen) and "left" in screen
+    assert "graphite_cleavage" in screen.split("job 2/2")[-1]  # the table follows
+    rc, screen = in_terminal(["validate", "--case", "graphite_cleavage", "-e", "chgnet", "--format", "json"], e)
+    assert rc == 0, screen[-3000:]
+    assert "validate:" not in screen and "elapsed" not in screen and "job 1/1" not in screen
+    body = screen[screen.index("["):]
+    assert '"case_id": "graphite_cleavage"' in body
+
+
+def test_screen_shows_batches_jobs_and_evaluations_with_time_left(store_uri, tmp_path):
+    import yaml
+
+    from contactflow.paths import WORKFLOWS_DIR
+
+    data = yaml.safe_load((WORKFLOWS_DIR / "screening" / "rgo_oc.yaml").read_text())
+    data.update(name="progress", surrogate={"initial": 2, "pool": 8, "mc_samples": 16},
+                sets=["adhesion.relax=false", "prepare.registry_grid=1", "prepare.gap_points=3"])
+    space = tmp_path / "progress.yaml"
+    space.write_text(yaml.safe_dump(data))
+    rc, screen = in_terminal(["screen", str(space), "--budget", "2", "--batch", "2", "--plot",
+                              str(tmp_path / "p.png")], env(store_uri))
+    assert rc == 0, screen[-3000:]
+    assert re.search(r"\d+\.\ds screen: batch 0 \(initial\): proposed progress-000 \(o_to_c=[\d.]+, groups=", screen)
+    for design in ("progress-000", "progress-001"):  # each design: a run line and one line per job
+        assert re.search(rf"run: {design}: adhesion, descriptors on \S+", screen)
+        names = [n.split(":")[0] for n in re.findall(rf"job: {design}: \d/\d (\S+)", screen)]
+        assert names[:2] == ["interface", "prepare"] and sorted(names[2:]) == ["adhesion", "descriptors"], names
+    assert re.search(r"━.* 1/2 +elapsed", screen) and "left" in screen  # evaluations done of the budget
+    assert "screen: batch 0 (initial): 2/2 evaluated" in screen and "Pareto set — progress" in screen

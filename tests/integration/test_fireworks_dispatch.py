@@ -191,3 +191,28 @@ def test_queue_init_keeps_password_out_of_files(store_server, store, tmp_path):
     finally:
         with pymongo.MongoClient(store_server.uri) as c:
             c.admin.command("dropUser", user)
+
+
+def test_idle_worker_waits_for_the_next_batch_and_an_idle_one_exits(store, tmp_path):
+    """``worker --idle``: a worker that ran out of jobs keeps polling and runs a workflow submitted later
+    (as between the batches of ``screen --via fireworks``); with nothing to do it exits after the wait."""
+    lp = get_launchpad(store)
+    assert run_worker(lp, make_fworker(["small"]), idle_s=0.5, sleep_s=1, launch_dir=tmp_path / "idle") == 0
+    first = submit_flow(Flow([Job(math.sqrt, function_args=(4.0,), name="first")], name="b0"), lp, project="idle")
+    w = subprocess.Popen([CLI, "worker", "--category", "small", "--max-jobs", "2", "--idle", "600", "--sleep", "1",
+                          "--launch-dir", str(tmp_path / "w")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
+        while lp.fireworks.find_one({"fw_id": first.workflow_id})["state"] != "COMPLETED":
+            assert w.poll() is None and time.monotonic() < deadline, w.stderr.read() if w.poll() is not None else ""
+            time.sleep(0.2)
+        assert w.poll() is None  # nothing left to run: the worker waits instead of exiting
+        second = submit_flow(Flow([Job(math.sqrt, function_args=(9.0,), name="second")], name="b1"), lp,
+                             project="idle")
+        out, err = w.communicate(timeout=300)
+    finally:
+        if w.poll() is None:
+            w.kill()
+    assert w.returncode == 0 and "ran 2 job(s)" in out, err[-2000:]
+    assert lp.fireworks.find_one({"fw_id": second.workflow_id})["state"] == "COMPLETED"

@@ -153,10 +153,18 @@ def train(
     if old and not force:
         raise ContactflowError(f"{target} already holds a committee ({len(old)} member_*.model files); pass --force "
                                "to replace it, or choose another --name/--out")
-    with _progress() as prog:
-        tasks = [prog.add_task(f"member {i} (seed {seed + i})", total=epochs) for i in range(members)]
-        doc = maker.compute(dataset, progress=lambda i, e, n, loss: prog.update(
-            tasks[i], completed=e, description=f"member {i} (seed {seed + i}) val loss {loss:.4g}"))
+    from contactflow.cli.progress import CliProgress, interactive
+
+    done = [0] * members  # epochs finished per member (members may train in parallel threads)
+
+    def epoch(i: int, e: int, n: int, loss: float) -> None:
+        done[i] = e
+        prog.set(sum(done), members * n, f"member {i} (seed {seed + i}) epoch {e}/{n} val loss {loss:.4g}")
+        if e == n:
+            prog.stage("member", f"{i} (seed {seed + i}) trained: {n} epochs, val loss {loss:.4g}")
+
+    with CliProgress(interactive()) as prog:
+        doc = maker.compute(dataset, progress=epoch, stage=prog.stage)
     rows = [dict(e.model_dump()) for e in doc.test_errors]
     emit(rows, "table", [("system", "system"), ("n_configs", "test configs"),
                          ("energy_mae_meV_per_atom", "E MAE meV/atom"), ("force_mae_eV_per_A", "F MAE eV/Å"),

@@ -1,6 +1,7 @@
-"""Progress on long commands (``build``, ``run``, ``submit``): one line per pipeline stage, a spinner
-with the elapsed time while a stage has no count, and a rich progress bar with the time left where
-there is a count (jobs of a flow, candidates written). Shown only when stdout and stderr are
+"""Progress on long commands (``build``, ``run``, ``submit``, ``train``, ``validate``, ``screen``): one
+line per pipeline stage, a spinner with the elapsed time while a stage has no count, and a rich progress
+bar with the time left where there is a count (jobs of a flow, candidates written, validation cases,
+training epochs, screening evaluations). Shown only when stdout and stderr are
 terminals and the output format is ``table``: piped output and ``--format json/csv`` stay clean."""
 
 import sys
@@ -67,6 +68,16 @@ class CliProgress:
     def advance(self, description: str | None = None) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, advance=1, **({"description": description} if description else {}))
+
+    def set(self, done: int, total: int, description: str | None = None) -> None:
+        """A counted bar at ``done`` of ``total`` (started on first call; rich estimates the time left
+        from the rate of ``done``)."""
+        if self._bar is None:
+            return
+        if self._task is None:
+            self.count(total, description or "")
+        self._bar.update(self._task, total=max(total, done), completed=done,
+                         **({"description": description} if description else {}))
 
     def job(self, i: int, n: int, name: str) -> None:
         """The api's ``on_job`` hook: job ``i`` of ``n`` (1-based) named ``name`` is starting."""

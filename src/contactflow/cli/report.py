@@ -20,14 +20,17 @@ def report(
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ):
     """HTML report: W_sep vs the review's thresholds, traction–separation fits, NEB profiles, engines
-    compared, delamination prediction, failures (plots embedded as PNG)."""
+    compared, delamination prediction, screening campaigns over the recipe (Pareto set and plot,
+    hypervolume history, design rules; RECIPE may also be a campaign name), failures (plots embedded as PNG)."""
     from contactflow.continuum.report import build_report
+    from contactflow.screening.report import campaign_sections
     from contactflow.store import open_store
 
     check_output_path(out, force)  # before the work: an existing file is not replaced without --force
     t0 = time.perf_counter()
     with open_store() as store:
-        text = build_report(store, recipe, engine=engine, overview=overview)
+        text = build_report(store, recipe, engine=engine, overview=overview,
+                            sections=campaign_sections(store, recipe))
     write_output(out, text, force)
     err_console.print(f"wrote {out} ({len(text) / 1024:.0f} KiB, {time.perf_counter() - t0:.1f} s)")
 

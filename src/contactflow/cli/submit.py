@@ -64,13 +64,15 @@ def worker(
     launch_dir: str = typer.Option(".", "--launch-dir", help="Directory for the launcher_* run directories."),
     max_jobs: int = typer.Option(0, "--max-jobs", min=0, help="Stop after N jobs (0: until none is ready)."),
     sleep_s: int = typer.Option(10, "--sleep", min=1, help="Seconds between polls while jobs wait on parents."),
+    idle_s: float = typer.Option(0, "--idle", min=0, help="With nothing to run, wait this long (s) for new jobs "
+                                 "before exiting (e.g. between the batches of 'contactflow screen --via fireworks')."),
 ):
     """Run FireWorks rockets here: pull ready jobs of the category from the LaunchPad and run them."""
     from contactflow.dispatch.fireworks import get_launchpad, make_fworker, run_worker
 
     fw = make_fworker(category, name, fworker_file)
     lp = get_launchpad()
-    n = run_worker(lp, fw, once=once, launch_dir=launch_dir, max_jobs=max_jobs, sleep_s=sleep_s)
+    n = run_worker(lp, fw, once=once, launch_dir=launch_dir, max_jobs=max_jobs, sleep_s=sleep_s, idle_s=idle_s)
     console.print(f"worker {escape(fw.name)} (category {_cats(fw)}): ran {n} job(s)")
 
 

@@ -31,7 +31,11 @@ def validate(
         raise ContactflowError(f"unknown format {fmt!r}; valid: table, json")
     engines = [parse_spec(e).canonical for e in (engine or DEFAULT_ENGINES)]
     select(case, include_all)  # unknown case → one-line error before anything runs
-    docs = run_validation(engines, case, include_all, device=device)
+    from contactflow.cli.progress import CliProgress, interactive
+
+    with CliProgress(interactive(fmt)) as prog:
+        docs = run_validation(engines, case, include_all, device=device, progress=prog.stage, on_job=prog.job)
+        prog.done()
     if write_record:
         from contactflow.engines.auto import RECORD_FILE
         from contactflow.validation.run import write_record as write

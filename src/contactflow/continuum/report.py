@@ -322,7 +322,13 @@ def validation_matrix(store, elements: list[str] | None = None) -> tuple[list[di
     return sorted(rows.values(), key=lambda r: (not r["_mine"], r["case"])), engines
 
 
-def build_report(store, recipe: str, engine: str | None = None, overview: str = "auto") -> str:
+#: public names of the HTML helpers, for report sections written elsewhere (e.g. screening campaigns)
+figure_html = _png
+table_html = _table
+
+
+def build_report(store, recipe: str, engine: str | None = None, overview: str = "auto",
+                 sections: list[str] | None = None) -> str:
     """HTML report of one recipe (see module docstring).
 
     Parameters
@@ -331,11 +337,14 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
         Scope of the W_sep-across-recipes section: ``all`` recipes, recipes of the same ``system``,
         ``none``, or ``auto`` (all up to :data:`OVERVIEW_ALL_MAX_DOCS` adhesion documents, else the
         same system — a full scan of a large embedded store takes tens of seconds).
+    sections
+        Further HTML sections (each starting with its ``<h2>``), placed before the failures, e.g. the
+        screening campaigns over this recipe (:func:`contactflow.screening.report.campaign_sections`).
 
     Raises
     ------
     ExportError
-        If the store holds no document at all for the recipe.
+        If the store holds no document at all for the recipe (and no section is given).
     """
     from contactflow.continuum.delamination import plot_delamination, predict_delamination
 
@@ -343,7 +352,7 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
     ifaces = query(store, "interfaces", recipe=recipe, projection={"structure": 0})
     ts = _kind_docs(store, "traction-separation", recipe=recipe, engine=engine)
     nebs = _kind_docs(store, "barriers", recipe=recipe, engine=engine)
-    if not (ad_recipe or ifaces or ts or nebs):
+    if not (ad_recipe or ifaces or ts or nebs or sections):
         raise ExportError(f"the store holds no results for recipe {recipe!r}; build and run it first "
                           f"(its tasks, e.g. '{producing_task('adhesion')}'), or list stored recipes with "
                           "'contactflow query interfaces'")
@@ -485,6 +494,8 @@ def build_report(store, recipe: str, engine: str | None = None, overview: str = 
         parts.append(_png(plot_delamination(min(results, key=lambda r: r.delamination_strain))))
     else:
         parts.append(_missing("traction-separation", recipe))
+
+    parts.extend(sections or [])
 
     # failures and results not to trust
     parts.append("<h2>Failed and untrusted calculations</h2>")

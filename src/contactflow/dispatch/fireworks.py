@@ -311,8 +311,21 @@ def make_fworker(categories=None, name: str | None = None, fworker_file: str | N
 
 
 def run_worker(lp: LaunchPad, fworker: FWorker, once: bool = False, launch_dir: str = ".",
-               max_jobs: int = 0, sleep_s: int = 10, timeout_s: int | None = None) -> int:
+               max_jobs: int = 0, sleep_s: int = 10, timeout_s: int | None = None, idle_s: float = 0) -> int:
     """Run FireWorks rockets here until no job for this worker is ready (or one job with ``once``).
+
+    Parameters
+    ----------
+    max_jobs
+        Stop after this many jobs (0: no limit).
+    sleep_s
+        Seconds between polls while jobs wait on their parents (and while idle).
+    timeout_s
+        Stop starting jobs after this long (FireWorks' rapidfire ``timeout``).
+    idle_s
+        With nothing ready or waiting, keep polling this long for new work before exiting (0: exit at
+        once). A worker serving ``contactflow screen --via fireworks`` outlives the gaps between batches
+        with it.
 
     Returns
     -------
@@ -321,19 +334,41 @@ def run_worker(lp: LaunchPad, fworker: FWorker, once: bool = False, launch_dir: 
     """
     from fireworks.core.rocket_launcher import launch_rocket, rapidfire
 
+    def launched() -> int:
+        return lp.launches.count_documents({"fworker.name": fworker.name}) - before
+
     before = lp.launches.count_documents({"fworker.name": fworker.name})
     launch_dir = os.path.abspath(launch_dir)
     os.makedirs(launch_dir, exist_ok=True)
     cwd = os.getcwd()
+    t0 = time.monotonic()
     try:
         os.chdir(launch_dir)
         if once:
             return int(bool(launch_rocket(lp, fworker, strm_lvl="INFO")))
-        rapidfire(lp, fworker, m_dir=launch_dir, nlaunches=max_jobs, sleep_time=sleep_s, strm_lvl="INFO",
-                  timeout=timeout_s)
+        while True:
+            left = None if timeout_s is None else max(timeout_s - (time.monotonic() - t0), 0)
+            todo = max_jobs - launched() if max_jobs else 0
+            rapidfire(lp, fworker, m_dir=launch_dir, nlaunches=todo, sleep_time=sleep_s, strm_lvl="INFO",
+                      timeout=left)
+            if idle_s <= 0 or (max_jobs and launched() >= max_jobs) or (left is not None and left <= 0):
+                break
+            if not wait_for_work(lp, fworker, idle_s, sleep_s):
+                break
     finally:
         os.chdir(cwd)
-    return lp.launches.count_documents({"fworker.name": fworker.name}) - before
+    return launched()
+
+
+def wait_for_work(lp: LaunchPad, fworker: FWorker, idle_s: float, poll_s: float) -> bool:
+    """Poll until a job for ``fworker`` is ready or waiting (True) or ``idle_s`` passed without one (False)."""
+    deadline = time.monotonic() + idle_s
+    while True:
+        if lp.run_exists(fworker) or lp.future_run_exists(fworker):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(poll_s, max(deadline - time.monotonic(), 0.05)))
 
 
 # ------------------------------------------------------------------------------------------ status

@@ -141,13 +141,17 @@ class TrainMaker(Maker):
         return Path(self.output_dir) if self.output_dir else contactflow_home() / "models" / self.model_name
 
     def compute(self, dataset: str, train_docs: list[dict] | None = None, test_docs: list[dict] | None = None,
-                progress: Callable[[int, int, int, float], None] | None = None) -> ModelDoc:
-        """The training behind :meth:`make`; ``progress`` gets (member, epoch, epochs, validation loss)."""
+                progress: Callable[[int, int, int, float], None] | None = None,
+                stage: Callable[[str, str], None] | None = None) -> ModelDoc:
+        """The training behind :meth:`make`; ``progress`` gets (member, epoch, epochs, validation loss),
+        ``stage`` one line per stage (data, training, held-out test) as ``(stage, detail)``."""
         from contactflow.engines import engine_info, resolve_device
         from contactflow.engines.calculators import _file_hash
         from contactflow.mlp.training import DEFAULT_SETTINGS, train_member
 
+        stage = stage or (lambda name, detail: None)
         self.check()
+        stage("data", f"loading data set {dataset!r} from the store …")
         train_docs = load_labels(dataset, "train") if train_docs is None else train_docs
         test_docs = load_labels(dataset, "test") if test_docs is None else test_docs
         elements = check_training_elements(train_docs, self.elements)
@@ -163,6 +167,8 @@ class TrainMaker(Maker):
         data_hash = hashlib.sha256("".join(d["doc_key"] for d in train_docs).encode()).hexdigest()[:16]
         settings = {**DEFAULT_SETTINGS, **self.mace_kwargs}
         seeds = [self.seed + i for i in range(self.n_members)]
+        stage("train", f"{len(train_docs)} train / {len(test_docs)} test configurations ({', '.join(elements)}); "
+                       f"{self.n_members} member(s) × {self.epochs} epochs on {device}, {max(1, self.parallel)} at a time …")
         files: list[str] = []
         with timed() as timer:
             work = out_dir / "work"
@@ -184,6 +190,7 @@ class TrainMaker(Maker):
                 files.append(dest.name)
             write_baseline_file(out_dir, self.baseline)
             shutil.rmtree(work, ignore_errors=True)
+        stage("test", f"trained in {timer.wall_time_s:.0f} s; held-out errors on {len(test_docs)} configurations …")
         info = engine_info(f"mace:{out_dir}", device)
         doc = ModelDoc(
             doc_key=doc_key_for("md", {"name": self.model_name, "data": data_hash, "settings": settings,

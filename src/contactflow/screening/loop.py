@@ -89,9 +89,11 @@ class Screen:
 
     def __init__(self, space: ScreeningSpace, evaluator: Evaluator, store=None, *, name: str | None = None,
                  seed: int = 0, batch: int = 1, budget: int = 10, strategy: str = "bo", via: str = "local",
-                 featurizer: Callable | None = None, progress: Callable[[str], None] | None = None):
+                 featurizer: Callable | None = None, progress: Callable[[str], None] | None = None,
+                 on_eval: Callable[[int, int, str], None] | None = None):
         self.space, self.evaluator, self.store = space, evaluator, store
         self.strategy, self.progress = strategy, progress or (lambda line: None)
+        self.on_eval = on_eval or (lambda done, budget, what: None)
         if featurizer is None:
             from contactflow.screening.features import featurize as featurizer
         self.featurizer = featurizer
@@ -176,6 +178,8 @@ class Screen:
         sur = self.space.surrogate
         initial = self.strategy == "random" or self._n_useful() < max(sur.initial, 2)
         start = len(self.doc.evaluations)
+        self.progress(f"batch {batch_index}: {'sampling' if initial else 'scoring'} candidate designs (each built "
+                      f"to check the constraints){'' if initial else f'; surrogate fit on {len(self.done)} evaluations'} …")
         if initial:
             picks, tried = [], 0
             reasons = []
@@ -328,6 +332,7 @@ class Screen:
         e.state, e.reason, e.values = out["state"], out["reason"], out["values"]
         e.doc_keys, e.interface_ids, e.seconds = out["doc_keys"], out["interface_ids"], seconds
         self.save()
+        self.on_eval(len(self.done), self.doc.budget, f"{e.recipe_name} {e.state}")
 
     # -------------------------------------------------------------- the loop
     def run(self) -> ScreeningDoc:
@@ -335,6 +340,7 @@ class Screen:
         pending = [e for e in self.doc.evaluations if e.state == "proposed"]
         t_start = time.monotonic()
         n_start = len(self.done)
+        self.on_eval(n_start, budget, "evaluations")
         if pending:
             self.progress(f"resuming {self.doc.name}: {len(pending)} proposed design(s) not yet evaluated")
             self.evaluate(pending)
@@ -349,6 +355,8 @@ class Screen:
                 break
             self.doc.evaluations.extend(evs)
             self.save()
+            self.progress(f"batch {evs[0].batch} ({evs[0].how}): proposed "
+                          + "; ".join(f"{e.recipe_name} {_short(e.design)}" for e in evs))
             self.evaluate(evs)
             hist = self.doc.hypervolume_history
             hv = self.update_front()
@@ -371,6 +379,10 @@ class Screen:
         return self.doc
 
 
+def _short(design: dict) -> str:
+    return "(" + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in design.items()) + ")"
+
+
 def _fmt_time(s: float) -> str:
     return f"{s / 60:.1f} min" if s >= 90 else f"{s:.0f} s"
 
@@ -379,7 +391,8 @@ def run_screen(space: ScreeningSpace, evaluator: Evaluator, store=None, **kw) ->
     """Run (or resume) a screening campaign; returns its final :class:`ScreeningDoc`.
 
     Keyword arguments are those of :class:`Screen` (``name``, ``seed``, ``batch``, ``budget``,
-    ``strategy`` = ``bo`` | ``random``, ``via``, ``featurizer``, ``progress``).
+    ``strategy`` = ``bo`` | ``random``, ``via``, ``featurizer``, ``progress`` (one line per batch),
+    ``on_eval`` (``(done, budget, description)`` as each evaluation is recorded)).
     """
     return Screen(space, evaluator, store, **kw).run()
 

@@ -65,6 +65,16 @@ def design_rules(designs: list[dict], values: list[dict], variables, objectives)
 
 def pareto_plot(doc: dict, space, path) -> str:
     """Pareto plot (first two objectives, original units) and hypervolume history, as one PNG."""
+    fig = pareto_figure(doc, space)
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def pareto_figure(doc: dict, space):
+    """The matplotlib figure of :func:`pareto_plot` (the caller saves and closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,6 +108,4 @@ def pareto_plot(doc: dict, space, path) -> str:
     ax2.set_ylabel("hypervolume")
     ax2.set_title("hypervolume history")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
+    return fig

@@ -29,18 +29,30 @@ def validation_flow(cases: list[ValidationCase], engines: list[str], device: str
 
 
 def run_validation(engines: list[str] | None = None, case_ids: list[str] | None = None, include_all: bool = False,
-                   store=None, device: str = "cpu") -> list[dict]:
-    """Run cases × engines locally, store the documents, return them (as stored)."""
+                   store=None, device: str = "cpu", progress=None, on_job=None) -> list[dict]:
+    """Run cases × engines locally, store the documents, return them (as stored).
+
+    Parameters
+    ----------
+    progress
+        ``progress(stage, detail)``: one line per stage (what runs, the store).
+    on_job
+        ``on_job(i, n, name)`` as the job of each (case, engine) starts (``validate:CASE:ENGINE``).
+    """
     from contactflow.dispatch import run_flow_locally
     from contactflow.store import open_store
 
+    progress = progress or (lambda stage, detail: None)
     cases = select(case_ids, include_all)
     engines = list(engines or DEFAULT_ENGINES)
     flow = validation_flow(cases, engines, device)
     own = store is None
+    progress("store", "starting/connecting to the store …")
     store = store or open_store()
     try:
-        run_flow_locally(flow, store, ensure_success=False)
+        progress("validate", f"{len(cases)} case(s) × {len(engines)} engine(s) ({', '.join(engines)}): "
+                             f"{len(flow.jobs)} jobs …")
+        run_flow_locally(flow, store, ensure_success=False, on_job=on_job)
         keys = [j.uuid for j in flow.jobs]
         docs = []
         for rec in store.db["jobs"].find({"uuid": {"$in": keys}}, {"output.doc_key": 1}):
