@@ -212,7 +212,7 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def get_calculator(spec: str, device: str = "auto"):
+def get_calculator(spec: str, device: str = "auto", properties=None):
     """Return an ASE calculator for an engine spec.
 
     Parameters
@@ -221,22 +221,41 @@ def get_calculator(spec: str, device: str = "auto"):
         Engine spec, see :data:`VALID_SPECS_HELP`.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    properties
+        The properties the job uses (``contactflow.engines.properties.ENERGY``, ``ENERGY_FORCES``,
+        ``ENERGY_FORCES_STRESS``, … ``"magmoms"``). Engines that can skip work (the registry's
+        ``part``) then compute only those, through a
+        :class:`~contactflow.engines.properties.PropertyCalculator` that records what it computed;
+        other engines return their plain calculator. ``None``: the engine's full calculator
+        (everything it implements, e.g. CHGNet's energy, forces, stress and magmoms on every call).
 
     Returns
     -------
     ase.calculators.calculator.Calculator
-        A calculator (a ``SumCalculator`` when ``+d3`` is given or the MACE model was trained on DFT − D3).
-        Models are cached per (spec, device), so repeated calls are cheap; the calculator object itself is
-        fresh for each call.
+        A calculator (a ``SumCalculator`` — or a PropertyCalculator of two parts — when ``+d3`` is given
+        or the MACE model was trained on DFT − D3). Models are cached per (spec, device), so repeated
+        calls are cheap; the calculator object itself is fresh for each call.
 
     Raises
     ------
     EngineSpecError
-        If the spec is invalid (the message lists the valid specs).
+        If the spec is invalid (the message lists the valid specs) or a property is unknown.
     """
     parsed = parse_spec(spec)
     dev = resolve_device(device)
-    calc = backend(parsed.base).calculator(parsed.arg, dev if backend(parsed.base).gpu else "cpu")
+    be = backend(parsed.base)
+    if properties is not None and be.part is not None:
+        from contactflow.engines.properties import D3Part, PropertyCalculator
+
+        parts = [be.part(parsed.arg, dev if be.gpu else "cpu")]
+        if "d3" in parsed.modifiers or _has_baseline(parsed):
+            parts.append(D3Part(_d3_calculator(dev)))
+        return PropertyCalculator(parts, properties, spec=parsed.canonical)
+    if properties is not None:
+        from contactflow.engines.properties import checked_properties
+
+        checked_properties(properties)  # the same error for an unknown property, whatever the engine
+    calc = be.calculator(parsed.arg, dev if be.gpu else "cpu")
     if "d3" in parsed.modifiers or _has_baseline(parsed):
         from ase.calculators.mixing import SumCalculator
 
