@@ -402,16 +402,17 @@ def committee_spread(calc) -> dict | None:
     -------
     dict | None
         ``energy_std_eV`` (std of the members' total energies), ``energies_eV`` (per member),
-        ``forces_std_eV_per_A`` (per atom: RMS over components of the members' force std).
+        ``forces_std_eV_per_A`` (per atom: RMS over components of the members' force std; ``None`` after an
+        energy-only evaluation).
     """
     import numpy as np
 
     # SumCalculator (+d3 or a D3 baseline) keeps its parts in ``mixer.calcs``: the MLP is the first
     for c in getattr(getattr(calc, "mixer", None), "calcs", None) or [calc]:
         res = getattr(c, "results", {}) or {}
-        if "energy_comm" in res and "forces_comm" in res:
-            fc = np.asarray(res["forces_comm"])
+        if "energy_comm" in res:
+            fc = np.asarray(res["forces_comm"]) if "forces_comm" in res else None
             return {"energy_std_eV": float(np.std(res["energy_comm"])),
                     "energies_eV": np.asarray(res["energy_comm"], float).tolist(),
-                    "forces_std_eV_per_A": np.sqrt(np.mean(np.var(fc, axis=0), axis=-1)).tolist()}
+                    "forces_std_eV_per_A": None if fc is None else np.sqrt(np.mean(np.var(fc, axis=0), axis=-1)).tolist()}
     return None

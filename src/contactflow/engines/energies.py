@@ -102,10 +102,22 @@ class EnergyEvaluator:
             self._energy_calc = get_calculator(self._spec, self.device, ENERGY)
         return self._energy_calc
 
-    def energies(self, images: list[Atoms]) -> list[float]:
-        """Potential energies (eV) of ``images``; constraints are ignored, images are not modified."""
+    def energies(self, images: list[Atoms], label: str | None = None) -> list[float]:
+        """Potential energies (eV) of ``images``; constraints are ignored, images are not modified.
+
+        With a ``label`` the configurations go in blocks and a progress line (done, elapsed, time left)
+        is logged as they complete."""
         if not images:
             return []
+        if label is not None and len(images) > 1:
+            from contactflow.engines.cost import ProgressMeter
+
+            meter = ProgressMeter(f"{label} ({len(images[0])} atoms)", len(images), "points")
+            block, out = PILOT + self.batch_size, []
+            for i in range(0, len(images), block):
+                out += self.energies(images[i : i + block])
+                meter.update(len(out))
+            return out
         if self.mode == "sequential":
             out = []
             for a in images:

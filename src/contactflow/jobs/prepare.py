@@ -7,6 +7,7 @@ flow starts from this job's :class:`~contactflow.schemas.PreparedInterfaceDoc` (
 so adhesion, traction–separation, NEB and MD describe the same geometry, and a relaxation is done once.
 """
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,9 @@ from contactflow.structures.interfaces import interface_area
 from contactflow.structures.separation import (
     interface_gap_A, parabola_minimum, registry_shifts, separation_images, shifted, split_atoms,
 )
+
+log = logging.getLogger(__name__)
+
 
 def with_geometry(interface: Interface, atoms) -> Interface:
     """A copy of ``interface`` (labels, offsets, match record kept) with the positions of ``atoms``."""
@@ -136,24 +140,45 @@ class PrepareMaker(Maker):
                     settings=settings, n_atoms=len(interface), area_A2=interface_area(interface), as_built_gap_A=g0,
                     engine_reason=self.engine_reason)
         result: dict = {"structure": interface, "gap_A": g0}
+        from contactflow.engines import get_calculator
+        from contactflow.engines.properties import ENERGY_FORCES, evaluation_record
+
+        # energy and forces: what the relaxation uses (the scans ask the engine for energies alone)
+        from contactflow.engines.energies import EnergyEvaluator
+
+        calc = get_calculator(self.engine, self.device, ENERGY_FORCES)
+        ev = EnergyEvaluator(self.engine, self.device, self.evaluation)
+        estimate = self.estimate(atoms, calc)
+        estimate.announce(log)
         with timed() as timer:
+            timer.estimate = estimate
             try:
-                self._run(interface, atoms, film_idx, sub_idx, g0, base["area_A2"], result)
+                self._run(interface, atoms, film_idx, sub_idx, g0, base["area_A2"], result, calc, ev)
             except CalculationFailedError as exc:
                 result["failure_reason"] = str(exc)
+        timer.evaluation = evaluation_record(calc, ev.energy_calculator if ev.mode != "sequential" else ev._calc)
         state = "failed" if result.get("failure_reason") else "successful"
         return PreparedInterfaceDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
-    def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result) -> None:
-        from contactflow.engines import get_calculator
-        from contactflow.engines.energies import EnergyEvaluator
+    def estimate(self, atoms, calculator):
+        """The cost of the preparation at most: scan single points and ``max_steps`` relaxation steps, at the
+        energy-and-forces time measured on ``atoms`` (an upper bound for the energy-only scans)."""
+        from contactflow.engines import parse_spec, resolve_device
+        from contactflow.engines.cost import CostEstimate, time_per_evaluation_s
+        from contactflow.engines.properties import ENERGY_FORCES
 
-        calc = get_calculator(self.engine, self.device)
-        ev = EnergyEvaluator(self.engine, self.device, self.evaluation, calculator=calc)
+        dev = resolve_device(self.device)
+        per = time_per_evaluation_s(calculator, atoms, key=(parse_spec(self.engine).canonical, dev, ENERGY_FORCES))
+        parts = {"scans": (self.registry_grid ** 2 if self.registry_grid > 1 else 0) + self.gap_points + 5,
+                 "relaxation": self.max_steps if self.relax else 0}
+        return CostEstimate(f"prepare {atoms.get_chemical_formula()}", self.engine, dev, len(atoms),
+                            sum(parts.values()), per, parts={k: v for k, v in parts.items() if v})
+
+    def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result, calc, ev) -> None:
         shift = (0.0, 0.0)
         if self.registry_grid > 1:
             shifts = registry_shifts(self.registry_grid)
-            e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
+            e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts], label="registry scan")
             i_best = int(np.argmin(e_reg))
             # keep the as-built registry unless another is lower by more than numerical noise
             if e_reg[i_best] < e_reg[0] - self.registry_tol_meV_per_atom * 1e-3 * len(atoms):
@@ -165,7 +190,7 @@ class PrepareMaker(Maker):
         gaps = [float(g) for g in np.linspace(max(self.gap_min_A, g0 - self.gap_below_A), g0 + self.gap_above_A,
                                               self.gap_points)]
         images, base_cell = separation_images(reg_atoms, film_idx, gaps)
-        e_gap = ev.energies(images)
+        e_gap = ev.energies(images, label="gap scan")
         e_film, e_sub = ev.energies([base_cell[film_idx], base_cell[sub_idx]])
         gap, e_min = parabola_minimum(gaps, e_gap)
         result.update(gap_scan_A=gaps, gap_scan_energies_eV=[float(e) for e in e_gap], gap_A=gap,

@@ -1,4 +1,12 @@
-"""Fixed-cell relaxation through atomate2's ``AseRelaxer`` (FixAtoms constraints respected)."""
+"""Fixed-cell relaxation with an ASE optimizer (FixAtoms constraints respected), with progress lines.
+
+Why not atomate2's ``AseRelaxer`` (used here before): it attaches a ``TrajectoryObserver`` that stores
+every frame (and asks the calculator for a stress whenever it implements one, and for magnetic moments)
+and builds a pymatgen trajectory the job never reads, and it offers no hook for progress. The optimizer
+underneath is the same ASE class with the same settings, so the path and the energies are the same.
+The calculator should be built for energy and forces only
+(``get_calculator(spec, device, ENERGY_FORCES)``): a fixed cell never needs the stress.
+"""
 
 import logging
 from dataclasses import dataclass
@@ -38,7 +46,18 @@ def max_free_force(atoms: Atoms, forces) -> float:
     return float(np.linalg.norm(f[free], axis=1).max()) if free else 0.0
 
 
-def relax_fixed_cell(atoms: Atoms, calculator, fmax: float, steps: int, optimizer: str = "FIRE") -> RelaxOutcome:
+def optimizer_class(name: str):
+    """The ASE optimizer class called ``name`` (``FIRE``, ``BFGS``, ``LBFGS``, ``MDMin`` …)."""
+    import ase.optimize
+
+    cls = getattr(ase.optimize, name, None)
+    if not isinstance(cls, type):
+        raise ValueError(f"unknown ASE optimizer {name!r}; e.g. FIRE, BFGS, LBFGS, MDMin")
+    return cls
+
+
+def relax_fixed_cell(atoms: Atoms, calculator, fmax: float, steps: int, optimizer: str = "FIRE",
+                     label: str | None = None) -> RelaxOutcome:
     """Relax positions at fixed cell; ``converged`` is measured from the final forces, never assumed.
 
     Parameters
@@ -46,26 +65,33 @@ def relax_fixed_cell(atoms: Atoms, calculator, fmax: float, steps: int, optimize
     atoms
         Structure with optional ``FixAtoms`` constraints (kept).
     calculator
-        ASE calculator.
+        ASE calculator (energy and forces are all it is asked for).
     fmax
         Force criterion, eV/Å (on unconstrained atoms).
     steps
         Largest number of optimizer steps (≥ 1; use :func:`single_point_energy` for a single point).
     optimizer
-        ASE optimizer name known to atomate2 (``FIRE``, ``BFGS``, ``LBFGS`` …).
+        ASE optimizer name (``FIRE``, ``BFGS``, ``LBFGS`` …).
+    label
+        Name in the progress lines (default ``relax <formula>``).
     """
-    from atomate2.ase.utils import AseRelaxer
+    from contactflow.engines.cost import ProgressMeter
 
     if steps < 1:
         raise ValueError(f"a relaxation needs steps ≥ 1, got {steps}")
     work = atoms.copy()
-    relaxer = AseRelaxer(calculator=calculator, optimizer=optimizer, relax_cell=False)
-    res = relaxer.relax(work, fmax=fmax, steps=steps, final_atoms_object_file=None, use_emmet_models=False)
-    traj = res.trajectory
-    final = work.copy()  # the optimizer moved ``work`` in place
-    energy = float(traj.frame_properties[-1]["energy"])
-    fmax_now = max_free_force(work, traj.frame_properties[-1]["forces"])
-    out = RelaxOutcome(final, energy, bool(fmax_now <= fmax), len(traj) - 1, fmax_now)
+    work.calc = calculator
+    opt = optimizer_class(optimizer)(work, logfile=None)
+    meter = ProgressMeter(label or f"relax {atoms.get_chemical_formula()} ({len(atoms)} atoms)", steps, "steps",
+                          upper_bound=True, logger=log)
+    for _ in opt.irun(fmax=fmax, steps=steps):
+        if opt.nsteps and meter.due(opt.nsteps):
+            meter.update(opt.nsteps, f"max force {max_free_force(work, work.get_forces()):.3f} eV/Å")
+    energy = float(work.get_potential_energy())
+    fmax_now = max_free_force(work, work.get_forces(apply_constraint=False))
+    final = work.copy()
+    final.calc = None
+    out = RelaxOutcome(final, energy, bool(fmax_now <= fmax), int(opt.nsteps), fmax_now)
     log.info("relaxed %s (%d atoms): %d steps, E = %.4f eV, %s", atoms.get_chemical_formula(), len(atoms),
              out.steps, energy, "converged" if out.converged else f"NOT converged to fmax={fmax} eV/Å")
     return out
