@@ -43,7 +43,7 @@ def test_absurd_timestep_is_retried_at_half_then_stored_failed(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     m = MDMaker(engine="chgnet", ensemble="nve", timestep_fs=80.0, max_timestep_fs=100.0, n_steps=100,
                 check_interval=5)
-    monkeypatch.setattr(MDMaker, "backend_factory", lambda self, cfg, chunk: factory(cfg))
+    monkeypatch.setattr(MDMaker, "backend_factory", lambda self, cfg, chunk, calculator=None: factory(cfg))
     monkeypatch.setattr("contactflow.engines.checks.check_elements", lambda *a, **k: None)
     doc, run = m.execute(cu32())
     assert run is None
