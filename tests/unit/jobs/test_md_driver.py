@@ -137,3 +137,9 @@ def test_ase_backend_pulls_a_slab_apart():
     w_sep = (apart.get_potential_energy() - whole.get_potential_energy()) / area * 16.02176634
     # measured: G = 2.39 J/m², W_sep = 2.27 J/m² (EMT Cu); 20 Å/ps adds some kinetic work
     assert 0.7 < c["fracture_energy_J_per_m2"] / w_sep < 1.5
+
+
+def test_npt_asks_the_engine_for_the_stress_and_nvt_does_not():
+    assert MDMaker(ensemble="nvt").md_properties() == ("energy", "forces")
+    assert MDMaker(ensemble="nve").md_properties() == ("energy", "forces")
+    assert MDMaker(ensemble="npt").md_properties() == ("energy", "forces", "stress")
