@@ -84,7 +84,8 @@ class PropertyEvaluator(ImageEvaluator):
 
     def evaluate(self, images: list[Atoms], batched: bool = False) -> list[EvalResult]:
         res = self.calculator.evaluate(images, batched=batched and self.supports_batch)
-        return [EvalResult(float(r["energy"]), np.asarray(r["forces"], dtype=float)) for r in res]
+        # forces keep the engine's dtype: the same numbers an ASE optimizer gets from the calculator
+        return [EvalResult(float(r["energy"]), np.asarray(r["forces"])) for r in res]
 
     def _evaluate_one(self, atoms: Atoms) -> EvalResult:
         return self.evaluate([atoms])[0]

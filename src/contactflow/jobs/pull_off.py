@@ -328,9 +328,10 @@ class PullOffMaker(Maker):
         with timed() as timer:
             timer.estimate = estimate
             start, eq_doc, eq = atoms, None, None
+            n_relax = 0
             if self.relax_steps > 0:
                 stages.begin("relaxation")
-                start = self._relax(atoms, fixed)
+                start, n_relax = self._relax(atoms, fixed)
             if self.equilibrate_steps > 0:
                 stages.begin("equilibration")
                 # sampled every chunk so that the last half holds enough points to judge
@@ -376,7 +377,8 @@ class PullOffMaker(Maker):
         timer.evaluation = {"computed_properties": sorted(
             {p for d in (eq_doc, doc) if d is not None for p in (d.provenance.computed_properties or [])}
             | ({"energy"} if self.compare_static else set()), key=("energy", "forces", "stress", "magmoms").index),
-            "n_evaluations": sum(d.provenance.n_evaluations or 0 for d in (eq_doc, doc) if d is not None) or None}
+            "n_evaluations": n_relax + sum(d.provenance.n_evaluations or 0 for d in (eq_doc, doc) if d is not None)
+            + (3 if self.compare_static else 0)}
         w_ref = w_prep if w_prep is not None else w_static
         suspect = []
         if eq is None:
@@ -425,7 +427,7 @@ class PullOffMaker(Maker):
         close = getattr(calc, "close", None)
         if close:
             close()
-        return out
+        return out, int(getattr(calc, "n_evaluations", 0) or 0)
 
     @staticmethod
     def md_timestep_ratio(dt_requested: float, dt_used: float) -> float:
