@@ -110,11 +110,18 @@ class CHGNetPart:
         task = "".join(self._TASK[p] for p in PROPERTIES if p in properties)
         structures = [AseAtomsAdaptor.get_structure(_plain(a)) for a in images]
         graphs = [self.model.graph_converter(s) for s in structures]
+        import contextlib
+
+        import torch
+
         device = next(self.model.parameters()).device
-        if batched:
-            preds = self._split(self.model.forward([g.to(device) for g in graphs], task=task), len(graphs))
-        else:
-            preds = [self._split(self.model.forward([g.to(device)], task=task), 1)[0] for g in graphs]
+        # energies alone need no autograd graph (the same forward arithmetic, nothing recorded)
+        grad = contextlib.nullcontext() if ("f" in task or "s" in task) else torch.no_grad()
+        with grad:
+            if batched:
+                preds = self._split(self.model.forward([g.to(device) for g in graphs], task=task), len(graphs))
+            else:
+                preds = [self._split(self.model.forward([g.to(device)], task=task), 1)[0] for g in graphs]
         out = []
         for s, p in zip(structures, preds):
             factor = len(s) if self.model.is_intensive else 1

@@ -80,6 +80,11 @@ class PrepareMaker(Maker):
         Relaxation settings (eV/Å, steps, ASE optimizer, fixed bottom layer in Å).
     evaluation
         Single-point path of the scans: ``auto``, ``batched``, ``energy-only`` or ``sequential``.
+    registry_relax_steps
+        0: the registry scan compares rigid single points. n ≥ 1: each registry is first relaxed at fixed
+        cell (substrate bottom fixed, ``fmax``, ``optimizer``, at most n steps) and the relaxed energies are
+        compared; the registries are relaxed in lockstep (:func:`~contactflow.jobs.relax.relax_many`), as one
+        batch per step where that is measured faster (a GPU).
     """
 
     name: str = "prepare"
@@ -97,12 +102,13 @@ class PrepareMaker(Maker):
     optimizer: str = "FIRE"
     fix_bottom_A: float = 1.0
     evaluation: str = "auto"
+    registry_relax_steps: int = 0
     engine_reason: str | None = None
 
     def __post_init__(self):
         check_fields(self, registry_grid=(0, 12), registry_tol_meV_per_atom=(0.0, 100.0), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
                      gap_points=(3, 41), gap_min_A=(0.5, 5.0), fmax=(1e-4, 5.0, "open_low"), max_steps=(1, 100000),
-                     fix_bottom_A=(0.0, 10.0))
+                     fix_bottom_A=(0.0, 10.0), registry_relax_steps=(0, 100000))
         check_fields(self, optimizer=("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "MDMin"),
                      evaluation=("auto", "batched", "energy-only", "sequential"), relax=bool)
 
@@ -112,6 +118,8 @@ class PrepareMaker(Maker):
                 "registry_tol_meV_per_atom": self.registry_tol_meV_per_atom,
                 "gap_below_A": self.gap_below_A, "gap_above_A": self.gap_above_A, "gap_points": self.gap_points,
                 "gap_min_A": self.gap_min_A, "relax": self.relax,
+                **({"registry_relax_steps": self.registry_relax_steps, "fmax": self.fmax, "optimizer": self.optimizer,
+                    "fix_bottom_A": self.fix_bottom_A} if self.registry_relax_steps and self.registry_grid > 1 else {}),
                 **({"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
                     "fix_bottom_A": self.fix_bottom_A} if self.relax else {})}
 
@@ -169,16 +177,33 @@ class PrepareMaker(Maker):
 
         dev = resolve_device(self.device)
         per = time_per_evaluation_s(calculator, atoms, key=(parse_spec(self.engine).canonical, dev, ENERGY_FORCES))
-        parts = {"scans": (self.registry_grid ** 2 if self.registry_grid > 1 else 0) + self.gap_points + 5,
+        n_reg = self.registry_grid ** 2 if self.registry_grid > 1 else 0
+        parts = {"scans": (0 if self.registry_relax_steps else n_reg) + self.gap_points + 5,
+                 "registry relaxations": n_reg * (self.registry_relax_steps + 1) if self.registry_relax_steps else 0,
                  "relaxation": self.max_steps if self.relax else 0}
         return CostEstimate(f"prepare {atoms.get_chemical_formula()}", self.engine, dev, len(atoms),
                             sum(parts.values()), per, parts={k: v for k, v in parts.items() if v})
+
+    def _relaxed_energies(self, configs, film_idx, sub_idx) -> list[float]:
+        """Energies of the registries after a fixed-cell relaxation of each (lockstep, batched per device)."""
+        from contactflow.engines import resolve_device
+        from contactflow.engines.batch import BatchChooser, get_evaluator
+        from contactflow.jobs.relax import relax_many
+
+        starts = [split_atoms(c, film_idx, sub_idx, self.fix_bottom_A)[0] for c in configs]
+        out = relax_many(starts, get_evaluator(self.engine, self.device), BatchChooser("auto", resolve_device(self.device)),
+                         self.fmax, self.registry_relax_steps, self.optimizer, label="relaxed registry scan")
+        return [o.energy_eV for o in out]
 
     def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result, calc, ev) -> None:
         shift = (0.0, 0.0)
         if self.registry_grid > 1:
             shifts = registry_shifts(self.registry_grid)
-            e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts], label="registry scan")
+            configs = [shifted(atoms, film_idx, s) for s in shifts]
+            if self.registry_relax_steps > 0:
+                e_reg = self._relaxed_energies(configs, film_idx, sub_idx)
+            else:
+                e_reg = ev.energies(configs, label="registry scan")
             i_best = int(np.argmin(e_reg))
             # keep the as-built registry unless another is lower by more than numerical noise
             if e_reg[i_best] < e_reg[0] - self.registry_tol_meV_per_atom * 1e-3 * len(atoms):
