@@ -539,6 +539,7 @@ class LiMigrationNEBMaker(Maker):
         ``n_images`` evaluations, at the time per evaluation measured on ``atoms``."""
         from contactflow.engines import parse_spec, resolve_device
         from contactflow.engines.cost import CostEstimate, time_per_evaluation_s
+        from contactflow.engines.properties import ENERGY_FORCES
 
         dev = resolve_device(self.device)
         per = time_per_evaluation_s(calculator, atoms, key=(parse_spec(self.engine).canonical, dev, ENERGY_FORCES))
