@@ -26,10 +26,10 @@ BATCH_MODES = ("auto", "batched", "sequential", "measure")
 
 @dataclass
 class EvalResult:
-    """Energy (eV) and forces (eV/Å, unconstrained) of one structure."""
+    """Energy (eV) and forces (eV/Å, unconstrained; ``None`` from an energy-only evaluator) of one structure."""
 
     energy_eV: float
-    forces: np.ndarray
+    forces: np.ndarray | None
 
 
 class ImageEvaluator:
@@ -64,7 +64,9 @@ class ImageEvaluator:
         work = atoms.copy()
         work.set_constraint()
         work.calc = self.calculator
-        return EvalResult(float(work.get_potential_energy()), np.array(work.get_forces()))
+        energy = float(work.get_potential_energy())
+        forces = np.array(work.get_forces()) if "forces" in self.calculator.implemented_properties else None
+        return EvalResult(energy, forces)
 
     def _evaluate_batch(self, images: list[Atoms]) -> list[EvalResult]:  # pragma: no cover
         raise NotImplementedError
@@ -85,7 +87,7 @@ class PropertyEvaluator(ImageEvaluator):
     def evaluate(self, images: list[Atoms], batched: bool = False) -> list[EvalResult]:
         res = self.calculator.evaluate(images, batched=batched and self.supports_batch)
         # forces keep the engine's dtype: the same numbers an ASE optimizer gets from the calculator
-        return [EvalResult(float(r["energy"]), np.asarray(r["forces"])) for r in res]
+        return [EvalResult(float(r["energy"]), np.asarray(r["forces"]) if "forces" in r else None) for r in res]
 
     def _evaluate_one(self, atoms: Atoms) -> EvalResult:
         return self.evaluate([atoms])[0]
@@ -95,7 +97,7 @@ class PropertyEvaluator(ImageEvaluator):
 CHGNetEvaluator = PropertyEvaluator
 
 
-def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
+def get_evaluator(spec: str, device: str = "auto", properties=None) -> ImageEvaluator:
     """The image evaluator of an engine spec: energy and forces only, batched where the engine can.
 
     Parameters
@@ -104,10 +106,13 @@ def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
         Engine spec (see :func:`contactflow.engines.get_calculator`).
     device
         ``auto``, ``cpu`` or ``cuda``.
+    properties
+        ``None``: energy and forces; ``contactflow.engines.properties.ENERGY`` for screens that rank
+        energies (results then carry no forces).
     """
     from contactflow.engines.properties import ENERGY_FORCES, PropertyCalculator
 
-    calc = get_calculator(spec, device, ENERGY_FORCES)
+    calc = get_calculator(spec, device, properties or ENERGY_FORCES)
     if isinstance(calc, PropertyCalculator):
         return PropertyEvaluator(calc)
     return ImageEvaluator(calc)

@@ -127,6 +127,7 @@ class LiAdsorptionMaker(Maker):
         """The calculation behind :meth:`make`."""
         from contactflow.engines import engine_info, get_calculator, resolve_device
         from contactflow.engines.batch import BatchChooser, get_evaluator
+        from contactflow.engines.properties import ENERGY
         from contactflow.jobs.neb import to_atoms
         from contactflow.jobs.relax import relax_or_evaluate
 
@@ -148,7 +149,7 @@ class LiAdsorptionMaker(Maker):
         )
         with timed() as timer:
             calc = get_calculator(self.engine, self.device, ("energy", "forces"))
-            evaluator = get_evaluator(self.engine, self.device)
+            evaluator = get_evaluator(self.engine, self.device, ENERGY)  # ranking and the Li atom: energies
             chooser = BatchChooser("auto", resolve_device(self.device))
             e_li = li_bcc_energy_per_atom(self.engine, self.device) if self.li_reference == "bcc" else 0.0
             if self.li_reference == "atom":

@@ -716,7 +716,7 @@ class InterfaceNEBMaker(Maker):
         from contactflow.structures.li_sites import SiteFindingError, find_interface_sites, path_min_distance_A
 
         sites = find_interface_sites(interface)[: self.max_candidates]
-        ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device),
+        ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device, ("energy",)),
                                       BatchChooser(self.batch, resolve_device(self.device)))
         a, e_a = ranked[0]
         latt = interface.lattice
