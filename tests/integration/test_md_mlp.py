@@ -23,18 +23,30 @@ def one_torch_thread():
     torch.set_num_threads(n)
 
 
-def test_mlp_nve_conserves_energy(tmp_path):
+def test_mlp_nve_conserves_energy(tmp_path, caplog):
     # CHGNet (float32) on 8 Si at 300 K, 1 fs, 100 steps. Measured drift 4e-5 eV/atom/ps and total-energy
     # noise 8e-6 eV/atom. Bound 2e-3 eV/atom/ps (~15 K/ps of heating): above float32 noise, far below the
     # drift of a non-conservative force field or a wrong timestep unit
+    import logging
+
     si = bulk("Si", "diamond", 5.43, cubic=True)
-    doc, run = MDMaker(engine="chgnet", device="cpu", ensemble="nve", temperature_K=300.0, n_steps=100,
-                       sample_interval=5, check_interval=5, checkpoint_dir=str(tmp_path)).execute(si)
+    with caplog.at_level(logging.INFO, logger="contactflow"):
+        doc, run = MDMaker(engine="chgnet", device="cpu", ensemble="nve", temperature_K=300.0, n_steps=100,
+                           sample_interval=5, check_interval=5, checkpoint_dir=str(tmp_path)).execute(si)
     assert doc.state == "successful" and doc.backend == "ase" and doc.timestep_fs == 1.0
     assert abs(doc.energy_drift_eV_per_atom_per_ps) < 2e-3
     e, ek = np.asarray(run.thermo["total_eV"]), np.asarray(run.thermo["kinetic_eV"])
     assert e.std() < 0.05 * ek.std()
     assert doc.provenance.device == "cpu" and doc.provenance.model_hash
+    # the engine computed energy and forces once per step (plus the start), never a stress or magmoms
+    prov = doc.provenance
+    assert prov.computed_properties == ["energy", "forces"] and prov.n_evaluations == 101
+    # the estimate was made, shown before the run and stored next to the measured time
+    assert prov.estimated_wall_time_s > 0 and prov.time_per_evaluation_s > 0 and prov.wall_time_s > 0
+    lines = [r.getMessage() for r in caplog.records]
+    first_progress = next(i for i, m in enumerate(lines) if "steps (" in m and "left" in m)
+    assert any("estimated" in m for m in lines[:first_progress])
+    assert sum("steps (" in m and "left" in m for m in lines) >= 5
 
 
 def test_li_diffusion_arrhenius_flow(store, tmp_path, monkeypatch):

@@ -68,6 +68,11 @@ def test_neb_out_of_steps_is_stored_failed_without_barrier(unrelaxed_hop, store)
     assert "did not converge in 3 steps" in d["failure_reason"]
     assert d["barrier_forward_eV"] is None and d["barrier_reverse_eV"] is None and d["energies_eV"] == []
     assert d["max_force_eV_per_A"] > 0.01
+    # what it cost: 2 endpoints + 3 moving images × (start + 3 steps), energy and forces only; an
+    # estimate made before it started (2 + 3 × 3 + 2 evaluations at most) stored next to the wall time
+    prov = d["provenance"]
+    assert prov["computed_properties"] == ["energy", "forces"] and prov["n_evaluations"] == 14
+    assert prov["estimated_wall_time_s"] > 0 and prov["wall_time_s"] > 0
 
 
 def test_plot_neb_writes_the_profile_and_refuses_a_failed_band(unrelaxed_hop, store, tmp_path):

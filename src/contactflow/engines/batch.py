@@ -6,8 +6,10 @@ them as one batched graph; on a GPU that is several times faster, on a small CPU
 ``mode="auto"`` uses the batch on CUDA and sequential evaluation on CPU; ``mode="measure"`` times both
 on the first two calls and keeps the faster (see :class:`BatchChooser`).
 
-Only CHGNet (optionally ``+d3``) has a batched path here; every other engine is evaluated one structure
-at a time through its ordinary ASE calculator.
+Every engine that can skip work goes through its
+:class:`~contactflow.engines.properties.PropertyCalculator` (energy and forces only); CHGNet (optionally
+``+d3``) has a batched path, MACE committees are evaluated one structure at a time, and ReaxFF/CP2K
+through their ordinary ASE calculators.
 """
 
 import time
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-from contactflow.engines.calculators import get_calculator, parse_spec, resolve_device
+from contactflow.engines.calculators import get_calculator
 from contactflow.errors import EngineSpecError
 
 BATCH_MODES = ("auto", "batched", "sequential", "measure")
@@ -24,10 +26,10 @@ BATCH_MODES = ("auto", "batched", "sequential", "measure")
 
 @dataclass
 class EvalResult:
-    """Energy (eV) and forces (eV/Å, unconstrained) of one structure."""
+    """Energy (eV) and forces (eV/Å, unconstrained; ``None`` from an energy-only evaluator) of one structure."""
 
     energy_eV: float
-    forces: np.ndarray
+    forces: np.ndarray | None
 
 
 class ImageEvaluator:
@@ -62,76 +64,41 @@ class ImageEvaluator:
         work = atoms.copy()
         work.set_constraint()
         work.calc = self.calculator
-        return EvalResult(float(work.get_potential_energy()), np.array(work.get_forces()))
+        energy = float(work.get_potential_energy())
+        forces = np.array(work.get_forces()) if "forces" in self.calculator.implemented_properties else None
+        return EvalResult(energy, forces)
 
     def _evaluate_batch(self, images: list[Atoms]) -> list[EvalResult]:  # pragma: no cover
         raise NotImplementedError
 
 
-class CHGNetEvaluator(ImageEvaluator):
-    """CHGNet energies and forces (task ``ef``: no stress, no magmoms), optionally plus DFT-D3(BJ).
+class PropertyEvaluator(ImageEvaluator):
+    """Energies and forces through a :class:`~contactflow.engines.properties.PropertyCalculator` (no
+    stress, no magmoms), the same path as every other job's calculator.
 
-    Sequential calls run one crystal graph per forward pass; batched calls run all graphs in one
-    ``predict_graph`` batch (and one ``TorchDFTD3Calculator.batch_calculate`` for dispersion).
+    Sequential calls run one structure per forward pass; batched calls run all of them in one forward
+    pass per part (CHGNet graphs, D3) where every part has a batched path.
     """
 
-    supports_batch = True
+    def __init__(self, calculator):
+        super().__init__(calculator)
+        self.supports_batch = calculator.supports_batch
 
-    def __init__(self, model, d3_calculator=None):
-        super().__init__(None)
-        self.model = model
-        self.d3 = d3_calculator
-
-    def _graphs(self, images: list[Atoms]):
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        out = []
-        for a in images:
-            plain = a.copy()
-            plain.set_constraint()
-            out.append(self.model.graph_converter(AseAtomsAdaptor.get_structure(plain)))
-        return out
-
-    def _chgnet(self, images: list[Atoms], batched: bool) -> list[EvalResult]:
-        graphs = self._graphs(images)
-        if batched:
-            preds = self.model.predict_graph(graphs, task="ef", batch_size=len(graphs))
-        else:
-            preds = [self.model.predict_graph(g, task="ef") for g in graphs]
-        res = []
-        for a, p in zip(images, preds):
-            factor = len(a) if self.model.is_intensive else 1
-            res.append(EvalResult(float(p["e"]) * factor, np.asarray(p["f"], dtype=float)))
-        return res
-
-    def _dispersion(self, images: list[Atoms], batched: bool) -> list[EvalResult]:
-        if batched:
-            plain = []
-            for a in images:
-                b = a.copy()
-                b.set_constraint()
-                plain.append(b)
-            out = self.d3.batch_calculate(plain, properties=["energy", "forces"])
-            return [EvalResult(float(r["energy"]), np.asarray(r["forces"], dtype=float)) for r in out]
-        return [ImageEvaluator(self.d3)._evaluate_one(a) for a in images]
-
-    def _combine(self, images: list[Atoms], batched: bool) -> list[EvalResult]:
-        res = self._chgnet(images, batched)
-        if self.d3 is not None:
-            for r, d in zip(res, self._dispersion(images, batched)):
-                r.energy_eV += d.energy_eV
-                r.forces = r.forces + d.forces
-        return res
+    def evaluate(self, images: list[Atoms], batched: bool = False) -> list[EvalResult]:
+        res = self.calculator.evaluate(images, batched=batched and self.supports_batch)
+        # forces keep the engine's dtype: the same numbers an ASE optimizer gets from the calculator
+        return [EvalResult(float(r["energy"]), np.asarray(r["forces"]) if "forces" in r else None) for r in res]
 
     def _evaluate_one(self, atoms: Atoms) -> EvalResult:
-        return self._combine([atoms], batched=False)[0]
-
-    def _evaluate_batch(self, images: list[Atoms]) -> list[EvalResult]:
-        return self._combine(images, batched=True)
+        return self.evaluate([atoms])[0]
 
 
-def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
-    """The image evaluator of an engine spec: batched-capable for CHGNet, sequential otherwise.
+#: kept for callers of the CHGNet-only evaluator this replaced
+CHGNetEvaluator = PropertyEvaluator
+
+
+def get_evaluator(spec: str, device: str = "auto", properties=None) -> ImageEvaluator:
+    """The image evaluator of an engine spec: energy and forces only, batched where the engine can.
 
     Parameters
     ----------
@@ -139,15 +106,16 @@ def get_evaluator(spec: str, device: str = "auto") -> ImageEvaluator:
         Engine spec (see :func:`contactflow.engines.get_calculator`).
     device
         ``auto``, ``cpu`` or ``cuda``.
+    properties
+        ``None``: energy and forces; ``contactflow.engines.properties.ENERGY`` for screens that rank
+        energies (results then carry no forces).
     """
-    parsed = parse_spec(spec)
-    dev = resolve_device(device)
-    if parsed.base == "chgnet":
-        from contactflow.engines.calculators import _chgnet_model, _d3_calculator
+    from contactflow.engines.properties import ENERGY_FORCES, PropertyCalculator
 
-        d3 = _d3_calculator(dev) if "d3" in parsed.modifiers else None
-        return CHGNetEvaluator(_chgnet_model(dev), d3)
-    return ImageEvaluator(get_calculator(spec, device))
+    calc = get_calculator(spec, device, properties or ENERGY_FORCES)
+    if isinstance(calc, PropertyCalculator):
+        return PropertyEvaluator(calc)
+    return ImageEvaluator(calc)
 
 
 @dataclass

@@ -212,7 +212,7 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-def get_calculator(spec: str, device: str = "auto"):
+def get_calculator(spec: str, device: str = "auto", properties=None):
     """Return an ASE calculator for an engine spec.
 
     Parameters
@@ -221,22 +221,41 @@ def get_calculator(spec: str, device: str = "auto"):
         Engine spec, see :data:`VALID_SPECS_HELP`.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    properties
+        The properties the job uses (``contactflow.engines.properties.ENERGY``, ``ENERGY_FORCES``,
+        ``ENERGY_FORCES_STRESS``, … ``"magmoms"``). Engines that can skip work (the registry's
+        ``part``) then compute only those, through a
+        :class:`~contactflow.engines.properties.PropertyCalculator` that records what it computed;
+        other engines return their plain calculator. ``None``: the engine's full calculator
+        (everything it implements, e.g. CHGNet's energy, forces, stress and magmoms on every call).
 
     Returns
     -------
     ase.calculators.calculator.Calculator
-        A calculator (a ``SumCalculator`` when ``+d3`` is given or the MACE model was trained on DFT − D3).
-        Models are cached per (spec, device), so repeated calls are cheap; the calculator object itself is
-        fresh for each call.
+        A calculator (a ``SumCalculator`` — or a PropertyCalculator of two parts — when ``+d3`` is given
+        or the MACE model was trained on DFT − D3). Models are cached per (spec, device), so repeated
+        calls are cheap; the calculator object itself is fresh for each call.
 
     Raises
     ------
     EngineSpecError
-        If the spec is invalid (the message lists the valid specs).
+        If the spec is invalid (the message lists the valid specs) or a property is unknown.
     """
     parsed = parse_spec(spec)
     dev = resolve_device(device)
-    calc = backend(parsed.base).calculator(parsed.arg, dev if backend(parsed.base).gpu else "cpu")
+    be = backend(parsed.base)
+    if properties is not None and be.part is not None:
+        from contactflow.engines.properties import D3Part, PropertyCalculator
+
+        parts = [be.part(parsed.arg, dev if be.gpu else "cpu")]
+        if "d3" in parsed.modifiers or _has_baseline(parsed):
+            parts.append(D3Part(_d3_calculator(dev)))
+        return PropertyCalculator(parts, properties, spec=parsed.canonical)
+    if properties is not None:
+        from contactflow.engines.properties import checked_properties
+
+        checked_properties(properties)  # the same error for an unknown property, whatever the engine
+    calc = be.calculator(parsed.arg, dev if be.gpu else "cpu")
     if "d3" in parsed.modifiers or _has_baseline(parsed):
         from ase.calculators.mixing import SumCalculator
 
@@ -383,16 +402,17 @@ def committee_spread(calc) -> dict | None:
     -------
     dict | None
         ``energy_std_eV`` (std of the members' total energies), ``energies_eV`` (per member),
-        ``forces_std_eV_per_A`` (per atom: RMS over components of the members' force std).
+        ``forces_std_eV_per_A`` (per atom: RMS over components of the members' force std; ``None`` after an
+        energy-only evaluation).
     """
     import numpy as np
 
     # SumCalculator (+d3 or a D3 baseline) keeps its parts in ``mixer.calcs``: the MLP is the first
     for c in getattr(getattr(calc, "mixer", None), "calcs", None) or [calc]:
         res = getattr(c, "results", {}) or {}
-        if "energy_comm" in res and "forces_comm" in res:
-            fc = np.asarray(res["forces_comm"])
+        if "energy_comm" in res:
+            fc = np.asarray(res["forces_comm"]) if "forces_comm" in res else None
             return {"energy_std_eV": float(np.std(res["energy_comm"])),
                     "energies_eV": np.asarray(res["energy_comm"], float).tolist(),
-                    "forces_std_eV_per_A": np.sqrt(np.mean(np.var(fc, axis=0), axis=-1)).tolist()}
+                    "forces_std_eV_per_A": None if fc is None else np.sqrt(np.mean(np.var(fc, axis=0), axis=-1)).tolist()}
     return None

@@ -5,19 +5,21 @@ energy. The sequential baseline is one ASE calculator call per configuration, wh
 runs the backward pass for forces and stress. The paths here, chosen per device:
 
 ``batched``
-    CHGNet ``predict_graph(task="e")`` on all graphs at once, DFT-D3 by ``batch_calculate``. Fast on a
-    GPU; on a 2-core CPU CHGNet's batch measured 0.3–0.7× of one-by-one calls, so it is not the CPU
-    default.
+    One forward pass per part for all configurations (CHGNet graphs, DFT-D3 ``batch_calculate``), energy
+    only. Fast on a GPU; on a 2-core CPU CHGNet's batch measured 0.3–0.7× of one-by-one calls, so it is
+    not the CPU default.
 ``energy-only``
-    CHGNet ``predict_graph(task="e")`` one graph at a time (no backward pass), DFT-D3 batched (its
-    batch is faster on CPU too). The CPU default; it can only be faster than the baseline since it
-    does a subset of the baseline's work.
+    The engine's :class:`~contactflow.engines.properties.PropertyCalculator` asked for the energy alone,
+    one configuration at a time (no backward pass: CHGNet task ``e``, MACE ``compute_force=False``, the
+    D3 energy). The CPU default; it can only be faster than the baseline since it does a subset of the
+    baseline's work.
 ``sequential``
-    The ASE calculator, one configuration at a time (every engine; the only path for MACE, ReaxFF
-    and CP2K).
+    The engine's full ASE calculator, one configuration at a time (the only path for ReaxFF and CP2K,
+    which compute everything they implement in one call).
 
-``mode="auto"`` picks ``batched`` on CUDA and ``sequential`` for engines without a batch path. For
-CHGNet on a CPU it decides on the configurations themselves, wasting nothing: the first
+``mode="auto"`` picks ``batched`` on CUDA for engines with a batched path, ``energy-only`` for engines
+that can skip work but have no batch (MACE), and ``sequential`` for the others. For CHGNet on a CPU it
+decides on the configurations themselves, wasting nothing: the first
 :data:`PILOT` configurations run ``energy-only``, the next ``batch_size`` run ``batched``, and the rest
 take whichever was faster per configuration. (Which one wins on a CPU depends on the cell size: for a
 4-atom bilayer the batch amortises per-call overhead and wins several-fold, for 60+ atoms it lost.)
@@ -67,29 +69,55 @@ class EnergyEvaluator:
         self.parsed = parse_spec(spec)
         from contactflow.engines.registry import backend
 
-        self.device = resolve_device(device) if backend(self.parsed.base).gpu else "cpu"
-        is_chgnet = self.parsed.base == "chgnet"
-        if mode == "auto" and (self.device == "cuda" or not is_chgnet):
-            mode = "batched" if is_chgnet else "sequential"
-        if mode in ("batched", "energy-only") and not is_chgnet:
-            mode = "sequential"  # no energy-only/batched path for this engine
+        be = backend(self.parsed.base)
+        self.device = resolve_device(device) if be.gpu else "cpu"
+        self._spec = spec
+        self._calc = calculator
+        self._energy_calc = None
+        can_skip = be.part is not None
+        can_batch = can_skip and self.energy_calculator.supports_batch
+        if mode == "auto" and (self.device == "cuda" or not can_batch):
+            mode = "batched" if can_batch else ("energy-only" if can_skip else "sequential")
+        if mode == "batched" and not can_batch:
+            mode = "energy-only"  # no batched path for this engine
+        if mode == "energy-only" and not can_skip:
+            mode = "sequential"  # the engine computes everything in one call anyway
         self.mode = mode
         self.decision = mode if mode != "auto" else None
         self.batch_size = max(1, int(batch_size))
-        self._calc = calculator
-        self._spec = spec
 
     @property
     def calculator(self):
-        """The ASE calculator of the sequential path (built on first use)."""
+        """The engine's full ASE calculator (the sequential path; built on first use)."""
         if self._calc is None:
             self._calc = get_calculator(self._spec, self.device)
         return self._calc
 
-    def energies(self, images: list[Atoms]) -> list[float]:
-        """Potential energies (eV) of ``images``; constraints are ignored, images are not modified."""
+    @property
+    def energy_calculator(self):
+        """The engine's energy-only :class:`~contactflow.engines.properties.PropertyCalculator`."""
+        if self._energy_calc is None:
+            from contactflow.engines.properties import ENERGY
+
+            self._energy_calc = get_calculator(self._spec, self.device, ENERGY)
+        return self._energy_calc
+
+    def energies(self, images: list[Atoms], label: str | None = None) -> list[float]:
+        """Potential energies (eV) of ``images``; constraints are ignored, images are not modified.
+
+        With a ``label`` the configurations go in blocks and a progress line (done, elapsed, time left)
+        is logged as they complete."""
         if not images:
             return []
+        if label is not None and len(images) > 1:
+            from contactflow.engines.cost import ProgressMeter
+
+            meter = ProgressMeter(f"{label} ({len(images[0])} atoms)", len(images), "points")
+            block, out = PILOT + self.batch_size, []
+            for i in range(0, len(images), block):
+                out += self.energies(images[i : i + block])
+                meter.update(len(out))
+            return out
         if self.mode == "sequential":
             out = []
             for a in images:
@@ -106,21 +134,21 @@ class EnergyEvaluator:
         if not images:  # the pilot may already have evaluated every configuration
             return []
         if not batched:
-            return self._chgnet_energies(images, batched=False)
+            return self._energies(images, batched=False)
         out: list[float] = []
         for i in range(0, len(images), self.batch_size):
-            out += self._chgnet_energies(images[i : i + self.batch_size], batched=True)
+            out += self._energies(images[i : i + self.batch_size], batched=True)
         return out
 
     def _auto(self, images: list[Atoms]) -> list[float]:
         """CPU: pilot both paths on disjoint configurations, keep the faster for the rest."""
         n_batch = min(self.batch_size, len(images) - PILOT)
         if n_batch < 2:  # too few configurations to learn anything: the always-safe path
-            return self._chgnet_energies(images, batched=False)
+            return self._energies(images, batched=False)
         t0 = time.perf_counter()
-        out = self._chgnet_energies(images[:PILOT], batched=False)
+        out = self._energies(images[:PILOT], batched=False)
         t1 = time.perf_counter()
-        out += self._chgnet_energies(images[PILOT : PILOT + n_batch], batched=True)
+        out += self._energies(images[PILOT : PILOT + n_batch], batched=True)
         t2 = time.perf_counter()
         per_seq, per_batch = (t1 - t0) / PILOT, (t2 - t1) / n_batch
         self.mode = "batched" if per_batch < per_seq else "energy-only"
@@ -128,26 +156,5 @@ class EnergyEvaluator:
                          f"batched {per_batch:.3g})")
         return out + self._chunked(images[PILOT + n_batch :], batched=self.mode == "batched")
 
-    def _chgnet_energies(self, images: list[Atoms], batched: bool) -> list[float]:
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        from contactflow.engines.calculators import _chgnet_model, _d3_calculator
-
-        model = _chgnet_model(self.device)
-        plain = []
-        for a in images:
-            w = a.copy()
-            w.set_constraint()
-            plain.append(w)
-        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a)) for a in plain]
-        if batched:
-            preds = model.predict_graph(graphs, task="e", batch_size=len(graphs))
-            preds = [preds] if isinstance(preds, dict) else preds  # a batch of one comes back unwrapped
-        else:
-            preds = [model.predict_graph(g, task="e") for g in graphs]
-        energies = [float(p["e"]) * (len(a) if model.is_intensive else 1) for a, p in zip(plain, preds)]
-        if "d3" in self.parsed.modifiers:
-            d3 = _d3_calculator(self.device)
-            res = d3.batch_calculate(plain, properties=["energy"])
-            energies = [e + float(r["energy"]) for e, r in zip(energies, res)]
-        return energies
+    def _energies(self, images: list[Atoms], batched: bool) -> list[float]:
+        return [float(r["energy"]) for r in self.energy_calculator.evaluate(images, batched=batched)]

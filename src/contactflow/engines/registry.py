@@ -58,6 +58,10 @@ class EngineBackend:
         ``() -> list of specs`` this installation ships ready to run (``chgnet+d3``, each committee under
         potentials/mlp, each ReaxFF parameter file …): what ``contactflow engines`` lists and ``auto``
         chooses among.
+    part
+        ``(arg, device) -> part`` computing only the properties a job asks for
+        (:mod:`contactflow.engines.properties`); ``None`` for engines that compute everything they
+        implement in one call (their plain calculator is used).
     """
 
     name: str
@@ -75,6 +79,7 @@ class EngineBackend:
     weights: Callable = field(default=lambda arg: None)
     skips: tuple[str, ...] = ()
     shipped: Callable = field(default=lambda: [])
+    part: Callable | None = None
 
 
 # --- backend functions (lazy imports: importing the registry loads no model) ----------------------
@@ -102,6 +107,20 @@ def _mace_calc(arg, device):
     from contactflow.engines.calculators import _mace_calculator
 
     return _mace_calculator(arg, device)
+
+
+def _chgnet_part(arg, device):
+    from contactflow.engines.calculators import _chgnet_model
+    from contactflow.engines.properties import CHGNetPart
+
+    return CHGNetPart(_chgnet_model(device))
+
+
+def _mace_part(arg, device):
+    from contactflow.engines.calculators import _mace_calculator
+    from contactflow.engines.properties import MACEPart
+
+    return MACEPart(_mace_calculator(arg, device))
 
 
 def _mace_elements(arg):
@@ -169,14 +188,14 @@ ENGINES: dict[str, EngineBackend] = {
         dispersion_modifier=True, arg="none", max_atoms=5000,
         description="CHGNet 0.3.0 universal potential (weights ship in the chgnet package; runs offline)",
         calculator=_chgnet_calc, elements=_chgnet_elements, packages=("chgnet",), weights=_chgnet_weights,
-        skips=("stress", "magmoms"), shipped=lambda: ["chgnet", "chgnet+d3"],
+        skips=("stress", "magmoms"), shipped=lambda: ["chgnet", "chgnet+d3"], part=_chgnet_part,
     ),
     "mace": EngineBackend(
         name="mace", kind="trained_mlp", category="gpu", gpu=True, bond_breaking=True,
         dispersion_modifier=True, arg="required", max_atoms=5000,
         description="MACE model or committee trained by contactflow (mace:<file or directory of member_*.model>)",
         calculator=_mace_calc, elements=_mace_elements, packages=("mace-torch", "e3nn"), weights=_mace_weights,
-        skips=("stress",), shipped=_mace_shipped,
+        skips=("stress",), shipped=_mace_shipped, part=_mace_part,
     ),
     "reaxff": EngineBackend(
         name="reaxff", kind="reactive", category="cpu", gpu=False, bond_breaking=True,

@@ -86,7 +86,7 @@ class ActiveLearningMaker(Maker):
         rounds = []
         for r in range(self.max_rounds):
             with timed() as timer:
-                calc = get_calculator(spec, self.device)
+                calc = get_calculator(spec, self.device, ("energy", "forces"))  # the force spread
                 configs = run(spec, self.device)
                 spreads = disagreements(calc, configs)
                 mx = max(d.max_force_std_eV_per_A for d in spreads)
@@ -171,7 +171,7 @@ def si_td_hop_neb(engine: str, device: str = "cpu") -> list[Atoms]:
             seen.append(atoms.copy())
             return super()._evaluate_one(atoms)
 
-    calc = get_calculator(engine, device)
+    calc = get_calculator(engine, device, ("energy", "forces"))
     _, a, b = si_td_hop()
     ends = [relax_fixed_cell(x, calc, 0.05, 100, "BFGS").atoms for x in (a, b)]
     seen += ends

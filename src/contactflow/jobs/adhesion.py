@@ -195,7 +195,8 @@ class AdhesionMaker(Maker):
         from contactflow.engines import get_calculator
         from contactflow.engines.calculators import committee_spread
 
-        calc = get_calculator(self.engine, self.device)
+        # fixed-cell relaxations and single points (a committee's spread needs its members' forces too)
+        calc = get_calculator(self.engine, self.device, ("energy", "forces"))
         film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
         iface = interface
         if self.registry_grid > 1:

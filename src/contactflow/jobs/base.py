@@ -111,12 +111,16 @@ def preparation_failure(doc) -> str | None:
 
 @dataclass
 class Timer:
-    """Collects UTC start/end and wall time of a calculation."""
+    """Collects UTC start/end and wall time of a calculation, and what the job said about its cost:
+    ``estimate`` (a :class:`~contactflow.engines.cost.CostEstimate` made before it started) and
+    ``evaluation`` (:func:`~contactflow.engines.properties.evaluation_record` of its calculators)."""
 
     started_at: object = field(default_factory=utcnow)
     _t0: float = field(default_factory=time.perf_counter)
     finished_at: object = None
     wall_time_s: float | None = None
+    estimate: object = None
+    evaluation: dict = field(default_factory=dict)
 
     def stop(self) -> "Timer":
         self.finished_at = utcnow()
@@ -136,9 +140,12 @@ def current_uuids() -> dict[str, str | None]:
 
 def make_provenance(engine_info, timer: Timer) -> Provenance:
     """Provenance from an engine description, a stopped timer and the running job's uuids."""
+    extra = dict(timer.estimate.as_fields()) if timer.estimate is not None else {}
+    extra.update({k: v for k, v in (timer.evaluation or {}).items()
+                  if k in ("computed_properties", "n_evaluations") and v is not None})
     return Provenance.from_engine_info(
         engine_info, started_at=timer.started_at, finished_at=timer.finished_at,
-        wall_time_s=timer.wall_time_s, **current_uuids(),
+        wall_time_s=timer.wall_time_s, **extra, **current_uuids(),
     )
 
 

@@ -58,9 +58,12 @@ def li_bcc_energy_per_atom(engine: str, device: str = "auto", fmax: float = 0.01
     from atomate2.ase.utils import AseRelaxer
 
     from contactflow.engines import get_calculator
+    from contactflow.engines.properties import ENERGY_FORCES_STRESS
 
     li = bulk("Li", "bcc", a=LI_BCC_A_A, cubic=True)
-    relaxer = AseRelaxer(calculator=get_calculator(engine, device), optimizer="FIRE", relax_cell=True)
+    # a cell relaxation: the stress is used
+    relaxer = AseRelaxer(calculator=get_calculator(engine, device, ENERGY_FORCES_STRESS), optimizer="FIRE",
+                         relax_cell=True)
     res = relaxer.relax(li, fmax=fmax, steps=200, final_atoms_object_file=None, use_emmet_models=False)
     return float(res.trajectory.frame_properties[-1]["energy"]) / len(li)
 
@@ -124,6 +127,7 @@ class LiAdsorptionMaker(Maker):
         """The calculation behind :meth:`make`."""
         from contactflow.engines import engine_info, get_calculator, resolve_device
         from contactflow.engines.batch import BatchChooser, get_evaluator
+        from contactflow.engines.properties import ENERGY
         from contactflow.jobs.neb import to_atoms
         from contactflow.jobs.relax import relax_or_evaluate
 
@@ -144,8 +148,8 @@ class LiAdsorptionMaker(Maker):
             reference_source=reference_source,
         )
         with timed() as timer:
-            calc = get_calculator(self.engine, self.device)
-            evaluator = get_evaluator(self.engine, self.device)
+            calc = get_calculator(self.engine, self.device, ("energy", "forces"))
+            evaluator = get_evaluator(self.engine, self.device, ENERGY)  # ranking and the Li atom: energies
             chooser = BatchChooser("auto", resolve_device(self.device))
             e_li = li_bcc_energy_per_atom(self.engine, self.device) if self.li_reference == "bcc" else 0.0
             if self.li_reference == "atom":

@@ -157,7 +157,7 @@ class LithiationMaker(Maker):
         md = MDMaker(engine=self.engine, device=self.device, ensemble="nvt", temperature_K=self.temperature_K,
                      n_steps=max(1, self.md_steps), **self.md_kwargs)
         md.validate(atoms)
-        calc = get_calculator(self.engine, self.device)
+        calc = get_calculator(self.engine, self.device, ("energy", "forces"))  # fixed-cell relaxations
         steps, reason, md_runs = [], None, []
         with timed() as timer:
             fixed = bottom_indices(atoms, self.fix_bottom_A, sub)

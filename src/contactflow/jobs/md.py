@@ -306,8 +306,9 @@ def run_md(atoms: Atoms, make_backend: Callable, config: MDConfig, n_steps: int,
             t_ps, temp, epot, ekin = observe(0, pos, backend.velocities(), None)
             e_ref = epot + ekin
             _append_sample(run, 0, t_ps, temp, epot, ekin, unwrapped)
-        n_chunks_total = n_steps // chunk
-        report_every = max(1, n_chunks_total // 10)
+        from contactflow.engines.cost import ProgressMeter
+
+        meter = ProgressMeter(f"{label} ({len(atoms)} atoms)", n_steps, "steps", logger=log, start=step)
         while step < n_steps:
             if pull_increment_steps and step > 0 and step % pull_increment_steps == 0:
                 backend.shift_pulled(pull_increment_A)
@@ -331,12 +332,11 @@ def run_md(atoms: Atoms, make_backend: Callable, config: MDConfig, n_steps: int,
                 run.checkpoints_written += 1
                 _checkpoint_save(checkpoint_path, run, step, pos, unwrapped, v, cell, backend.rng_state(),
                                  signature, {"e_ref": e_ref, "z_pull0": z_pull0})
-            if k % report_every == 0 or step >= n_steps:
+            if meter.due(step):
                 wall = time.perf_counter() - t_start
                 done = step - (run.restarted_from_step or 0)
                 nsd = done * dt * 1e-6 / (wall / 86400.0) if wall > 0 else float("nan")
-                log.info("%s: step %d/%d (%.0f%%) t=%.3f ps T=%.0f K E_pot=%.3f eV %.3g ns/day", label, step,
-                         n_steps, 100.0 * step / n_steps, t_ps, temp, epot, nsd)
+                meter.update(step, f"t={t_ps:.3f} ps T={temp:.0f} K E_pot={epot:.3f} eV {nsd:.3g} ns/day")
             if on_chunk is not None:
                 on_chunk(step)
         run.final_positions, run.final_velocities, run.final_cell = (backend.positions(), backend.velocities(),
@@ -588,8 +588,23 @@ class MDMaker(Maker):
             "diffusion_species": list(self.diffusion_species), "calculator_kwargs": self.calculator_kwargs,
         }
 
-    def backend_factory(self, config: MDConfig, chunk: int) -> Callable:
-        """``make_backend(atoms, velocities, start_step)`` for :func:`run_md`."""
+    def md_properties(self) -> tuple[str, ...]:
+        """What the engine computes per step: energy and forces, and the stress only for NPT (the barostat)."""
+        from contactflow.engines.properties import job_properties
+
+        return job_properties(stress=self.ensemble == "npt")
+
+    def calculator(self):
+        """The MLP calculator of this run, computing only :meth:`md_properties` (``None`` for ReaxFF)."""
+        if self.is_reaxff:
+            return None
+        from contactflow.engines import get_calculator
+
+        return get_calculator(self.engine, self.device, self.md_properties())
+
+    def backend_factory(self, config: MDConfig, chunk: int, calculator=None) -> Callable:
+        """``make_backend(atoms, velocities, start_step)`` for :func:`run_md` (MLP: ``calculator`` or
+        :meth:`calculator`)."""
         if self.is_reaxff:
             from contactflow.engines.calculators import parse_spec
             from contactflow.engines.reaxff import resolve_ffield
@@ -597,14 +612,45 @@ class MDMaker(Maker):
             ffield = str(resolve_ffield(parse_spec(self.engine).arg))
             return lambda a, v, s: LammpsReaxFFBackend(a, ffield, config, v, chunk, s,
                                                        qeq_settings=self.calculator_kwargs or None)
-        from contactflow.engines import get_calculator
-
-        calc = get_calculator(self.engine, self.device)
+        calc = calculator if calculator is not None else self.calculator()
         return lambda a, v, s: AseBackend(a, calc, config, v)
+
+    def time_per_step_s(self, atoms: Atoms, calculator=None) -> float:
+        """One MD step's engine cost on this device, s, measured on ``atoms``: an MLP evaluation of the
+        run's property set, or (ReaxFF) one chunk of LAMMPS steps with QEq divided by its length."""
+        from contactflow.engines.cost import time_per_evaluation_s
+
+        if not self.is_reaxff:
+            from contactflow.engines import parse_spec, resolve_device
+
+            calc = calculator if calculator is not None else self.calculator()
+            return time_per_evaluation_s(calc, atoms, key=(parse_spec(self.engine).canonical,
+                                                           resolve_device(self.device), self.md_properties()))
+        key = (self.engine, len(atoms), atoms_key(atoms))
+        if key not in _REAXFF_STEP_S:
+            dt, _ = self.resolved_timestep_fs(atoms.get_chemical_symbols())
+            backend = self.backend_factory(self._config(dt, [], [], 0.0), self.check_interval)(
+                atoms, np.zeros((len(atoms), 3)), 0)
+            try:
+                t0 = time.perf_counter()
+                backend.run(self.check_interval)
+                _REAXFF_STEP_S[key] = (time.perf_counter() - t0) / self.check_interval
+            finally:
+                backend.close()
+        return _REAXFF_STEP_S[key]
+
+    def estimate(self, atoms: Atoms, n_steps: int | None = None, calculator=None, what: str = "md"):
+        """The :class:`~contactflow.engines.cost.CostEstimate` of ``n_steps`` (default ``n_steps``) on ``atoms``."""
+        from contactflow.engines.cost import CostEstimate
+
+        n = int(self.n_steps if n_steps is None else n_steps)
+        per = self.time_per_step_s(atoms, calculator)
+        device = "cpu" if self.is_reaxff else _resolved(self.device)
+        return CostEstimate(f"{what} {atoms.get_chemical_formula()}", self.engine, device, len(atoms), n + 1, per)
 
     def run_with_retry(self, atoms: Atoms, *, fixed=(), pulled=(), pull_velocity_A_per_fs: float = 0.0,
                        label: str = "MD", on_chunk: Callable | None = None, extra_signature: dict | None = None,
-                       pull_increment_A: float = 0.0, pull_increment_steps: int = 0,
+                       pull_increment_A: float = 0.0, pull_increment_steps: int = 0, calculator=None,
                        ) -> tuple[MDRun | None, int, str | None, float]:
         """Validate, run, and on a blow-up retry once with half the timestep (same simulated time).
 
@@ -625,7 +671,7 @@ class MDMaker(Maker):
             path = ckdir / f"md_checkpoint_{sig}.npz"
             config = self._config(dt, fixed, pulled, pull_velocity_A_per_fs)
             try:
-                run = run_md(atoms, self.backend_factory(config, self.check_interval), config, n_steps,
+                run = run_md(atoms, self.backend_factory(config, self.check_interval, calculator), config, n_steps,
                              chunk=self.check_interval, sample_interval=sample, checkpoint_path=path,
                              checkpoint_interval=self.checkpoint_interval, limits=self.limits, signature=sig,
                              on_chunk=on_chunk, label=label, pull_increment_A=pull_increment_A,
@@ -657,11 +703,19 @@ class MDMaker(Maker):
                     "pull_increment_steps": pull_increment_steps}
         key = doc_key_for("md", {"atoms": atoms_key(atoms), "engine": info.spec, "task": task, "settings": settings,
                                  "interface_id": interface_id})
+        from contactflow.engines.properties import evaluation_record
+
+        self.validate(atoms)  # before any compute, also the estimate's
+        calc = self.calculator()
+        estimate = self.estimate(atoms, calculator=calc, what=task)
+        estimate.announce(log)
         with timed() as timer:
+            timer.estimate = estimate
             run, attempts, reason, dt = self.run_with_retry(
                 atoms, fixed=fixed, pulled=pulled, pull_velocity_A_per_fs=pull_velocity_A_per_fs,
                 label=f"{task} {atoms.get_chemical_formula()}", on_chunk=on_chunk,
-                pull_increment_A=pull_increment_A, pull_increment_steps=pull_increment_steps)
+                pull_increment_A=pull_increment_A, pull_increment_steps=pull_increment_steps, calculator=calc)
+        timer.evaluation = evaluation_record(calc)
         doc = self._doc(atoms, run, key, info, timer, attempts=attempts, reason=reason, dt=dt, task=task,
                         interface_id=interface_id, recipe_name=recipe_name, settings=settings,
                         system=system or _system_of(structure, atoms))
@@ -734,6 +788,16 @@ class MDMaker(Maker):
         Structure/Interface; returns the :class:`MDDoc` (jobflow stores it, trajectory to GridFS).
         ``prepared_key`` records where a bare structure came from (e.g. the diffusion runs)."""
         return self.run_prepared(prepared, interface_id, recipe_name, prepared_key)
+
+
+def _resolved(device: str) -> str:
+    from contactflow.engines import resolve_device
+
+    return resolve_device(device)
+
+
+#: measured ReaxFF seconds per MD step, per (engine, atom count, structure)
+_REAXFF_STEP_S: dict[tuple, float] = {}
 
 
 def failed_md_doc(maker: MDMaker, structure, reason: str, *, task: str, interface_id=None, recipe_name=None,

@@ -44,9 +44,10 @@ def melt_quench(
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from contactflow.engines import get_calculator
+    from contactflow.engines.properties import ENERGY_FORCES
 
     atoms = AseAtomsAdaptor.get_atoms(structure)
-    atoms.calc = get_calculator(engine, "cpu")
+    atoms.calc = get_calculator(engine, "cpu", ENERGY_FORCES)  # NVT MD and a fixed-cell FIRE: no stress
     rng = np.random.default_rng(seed)
     MaxwellBoltzmannDistribution(atoms, temperature_K=t_melt_K, rng=rng)
     dyn = Langevin(atoms, timestep_fs * units.fs, temperature_K=t_melt_K, friction=0.02, rng=rng)

@@ -8,6 +8,7 @@ layer's :class:`~contactflow.engines.batch.ImageEvaluator`, batched or sequentia
 (:class:`~contactflow.engines.batch.BatchChooser`), so the batch is never the slower path.
 """
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from contactflow.schemas.barrier import BarrierDoc
 from contactflow.structures.li_sites import LiSite
 
 OPTIMIZERS = ("FIRE", "BFGS", "MDMin", "LBFGS")
+log = logging.getLogger(__name__)
 
 
 class NEBInputError(ContactflowError, ValueError):
@@ -302,9 +304,18 @@ def run_climbing_neb(images: list[Atoms], evaluator: ImageEvaluator, chooser: Ba
     for end in (images[0], images[-1]):
         if not isinstance(end.calc, SinglePointCalculator):
             attach_endpoint_results(end, evaluator)
+    from contactflow.engines.cost import ProgressMeter
+
     band = BatchedNEB(images, evaluator, chooser, k=k, climb=climb)
     opt = getattr(ase.optimize, optimizer)(band, logfile=None, **(optimizer_kwargs or {}))
-    converged = bool(opt.run(fmax=fmax, steps=max_steps))
+    meter = ProgressMeter(f"NEB {images[0].get_chemical_formula()} ({len(images) - 2} moving images)", max_steps,
+                          "steps", upper_bound=True, logger=log)
+    converged = False
+    for converged in opt.irun(fmax=fmax, steps=max_steps):
+        if opt.nsteps and meter.due(opt.nsteps):
+            f = band.get_forces().reshape(len(images) - 2, len(images[0]), 3)
+            meter.update(opt.nsteps, f"max NEB force {np.linalg.norm(f, axis=2).max():.3f} eV/Å")
+    converged = bool(converged)
     f = band.get_forces().reshape(len(images) - 2, len(images[0]), 3)
     norms = np.linalg.norm(f, axis=2).max(axis=1)
     imax = int(band.imax)
@@ -421,6 +432,7 @@ class LiMigrationNEBMaker(Maker):
         """
         from contactflow.engines import engine_info, get_calculator, resolve_device
         from contactflow.engines.batch import get_evaluator
+        from contactflow.engines.properties import ENERGY_FORCES, evaluation_record
         from contactflow.jobs.relax import relax_fixed_cell
 
         self.check()
@@ -454,11 +466,14 @@ class LiMigrationNEBMaker(Maker):
             reference_source=reference_source,
         )
         result: dict = {}
+        evaluator = get_evaluator(self.engine, self.device)
+        calc = get_calculator(self.engine, self.device, ENERGY_FORCES) if self.relax_endpoints else None
+        estimate = self.estimate(a0, evaluator.calculator)
+        estimate.announce(log)
         with timed() as timer:
-            evaluator = get_evaluator(self.engine, self.device)
+            timer.estimate = estimate
             chooser = BatchChooser(self.batch, resolve_device(self.device))
             if self.relax_endpoints:
-                calc = get_calculator(self.engine, self.device)
                 r0 = relax_fixed_cell(a0, calc, self.fmax, self.endpoint_max_steps, self.optimizer)
                 r1 = relax_fixed_cell(a1, calc, self.fmax, self.endpoint_max_steps, self.optimizer)
                 a0, a1 = r0.atoms, r1.atoms
@@ -515,6 +530,7 @@ class LiMigrationNEBMaker(Maker):
                     result["failure_reason"] = (
                         f"NEB did not converge in {self.max_steps} steps: largest force "
                         f"{out.max_force_eV_per_A:.3f} eV/Å > fmax {self.fmax} eV/Å")
+        timer.evaluation = evaluation_record(calc, evaluator.calculator)
         state = "failed" if result.get("failure_reason") else "successful"
         if state == "successful":  # the barrier's uncertainty: the committee's spread, else the validation error
             from contactflow.engines.auto import trust
@@ -522,6 +538,20 @@ class LiMigrationNEBMaker(Maker):
             state = trust(info.spec, set(a0.get_chemical_symbols()), "neb", "eV", result.get("committee_barrier_std_eV"),
                           state, result, what="the barrier")
         return BarrierDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
+
+    def estimate(self, atoms: Atoms, calculator):
+        """The cost of :meth:`compute` at most: endpoint relaxations plus ``max_steps`` band steps of
+        ``n_images`` evaluations, at the time per evaluation measured on ``atoms``."""
+        from contactflow.engines import parse_spec, resolve_device
+        from contactflow.engines.cost import CostEstimate, time_per_evaluation_s
+        from contactflow.engines.properties import ENERGY_FORCES
+
+        dev = resolve_device(self.device)
+        per = time_per_evaluation_s(calculator, atoms, key=(parse_spec(self.engine).canonical, dev, ENERGY_FORCES))
+        parts = {"endpoint relaxation": 2 * self.endpoint_max_steps if self.relax_endpoints else 0,
+                 "band": self.max_steps * self.n_images + 2}
+        return CostEstimate(f"NEB {atoms.get_chemical_formula()}", self.engine, dev, len(atoms),
+                            sum(parts.values()), per, parts=parts)
 
 
 def committee_uncertainty(engine: str, device: str, images: list[Atoms]) -> dict:
@@ -532,11 +562,12 @@ def committee_uncertainty(engine: str, device: str, images: list[Atoms]) -> dict
     """
     from contactflow.engines import get_calculator, parse_spec
     from contactflow.engines.calculators import committee_spread, model_path
+    from contactflow.engines.properties import ENERGY_FORCES
 
     parsed = parse_spec(engine)
     if parsed.base != "mace" or not model_path(parsed.arg).is_dir():
         return {}
-    calc = get_calculator(engine, device)
+    calc = get_calculator(engine, device, ENERGY_FORCES)
     members, fstd = [], 0.0
     for im in images:
         work = _plain(im)
@@ -690,7 +721,7 @@ class InterfaceNEBMaker(Maker):
         from contactflow.structures.li_sites import SiteFindingError, find_interface_sites, path_min_distance_A
 
         sites = find_interface_sites(interface)[: self.max_candidates]
-        ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device),
+        ranked = rank_sites_by_energy(interface, sites, get_evaluator(self.engine, self.device, ("energy",)),
                                       BatchChooser(self.batch, resolve_device(self.device)))
         a, e_a = ranked[0]
         latt = interface.lattice

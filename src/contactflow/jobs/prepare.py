@@ -7,6 +7,7 @@ flow starts from this job's :class:`~contactflow.schemas.PreparedInterfaceDoc` (
 so adhesion, traction–separation, NEB and MD describe the same geometry, and a relaxation is done once.
 """
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,9 @@ from contactflow.structures.interfaces import interface_area
 from contactflow.structures.separation import (
     interface_gap_A, parabola_minimum, registry_shifts, separation_images, shifted, split_atoms,
 )
+
+log = logging.getLogger(__name__)
+
 
 def with_geometry(interface: Interface, atoms) -> Interface:
     """A copy of ``interface`` (labels, offsets, match record kept) with the positions of ``atoms``."""
@@ -76,6 +80,11 @@ class PrepareMaker(Maker):
         Relaxation settings (eV/Å, steps, ASE optimizer, fixed bottom layer in Å).
     evaluation
         Single-point path of the scans: ``auto``, ``batched``, ``energy-only`` or ``sequential``.
+    registry_relax_steps
+        0: the registry scan compares rigid single points. n ≥ 1: each registry is first relaxed at fixed
+        cell (substrate bottom fixed, ``fmax``, ``optimizer``, at most n steps) and the relaxed energies are
+        compared; the registries are relaxed in lockstep (:func:`~contactflow.jobs.relax.relax_many`), as one
+        batch per step where that is measured faster (a GPU).
     """
 
     name: str = "prepare"
@@ -93,12 +102,13 @@ class PrepareMaker(Maker):
     optimizer: str = "FIRE"
     fix_bottom_A: float = 1.0
     evaluation: str = "auto"
+    registry_relax_steps: int = 0
     engine_reason: str | None = None
 
     def __post_init__(self):
         check_fields(self, registry_grid=(0, 12), registry_tol_meV_per_atom=(0.0, 100.0), gap_below_A=(0.0, 3.0), gap_above_A=(0.0, 6.0),
                      gap_points=(3, 41), gap_min_A=(0.5, 5.0), fmax=(1e-4, 5.0, "open_low"), max_steps=(1, 100000),
-                     fix_bottom_A=(0.0, 10.0))
+                     fix_bottom_A=(0.0, 10.0), registry_relax_steps=(0, 100000))
         check_fields(self, optimizer=("FIRE", "BFGS", "LBFGS", "BFGSLineSearch", "MDMin"),
                      evaluation=("auto", "batched", "energy-only", "sequential"), relax=bool)
 
@@ -108,6 +118,8 @@ class PrepareMaker(Maker):
                 "registry_tol_meV_per_atom": self.registry_tol_meV_per_atom,
                 "gap_below_A": self.gap_below_A, "gap_above_A": self.gap_above_A, "gap_points": self.gap_points,
                 "gap_min_A": self.gap_min_A, "relax": self.relax,
+                **({"registry_relax_steps": self.registry_relax_steps, "fmax": self.fmax, "optimizer": self.optimizer,
+                    "fix_bottom_A": self.fix_bottom_A} if self.registry_relax_steps and self.registry_grid > 1 else {}),
                 **({"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": self.optimizer,
                     "fix_bottom_A": self.fix_bottom_A} if self.relax else {})}
 
@@ -136,24 +148,62 @@ class PrepareMaker(Maker):
                     settings=settings, n_atoms=len(interface), area_A2=interface_area(interface), as_built_gap_A=g0,
                     engine_reason=self.engine_reason)
         result: dict = {"structure": interface, "gap_A": g0}
+        from contactflow.engines import get_calculator
+        from contactflow.engines.properties import ENERGY_FORCES, evaluation_record
+
+        # energy and forces: what the relaxation uses (the scans ask the engine for energies alone)
+        from contactflow.engines.energies import EnergyEvaluator
+
+        calc = get_calculator(self.engine, self.device, ENERGY_FORCES)
+        ev = EnergyEvaluator(self.engine, self.device, self.evaluation)
+        estimate = self.estimate(atoms, calc)
+        estimate.announce(log)
         with timed() as timer:
+            timer.estimate = estimate
             try:
-                self._run(interface, atoms, film_idx, sub_idx, g0, base["area_A2"], result)
+                self._run(interface, atoms, film_idx, sub_idx, g0, base["area_A2"], result, calc, ev)
             except CalculationFailedError as exc:
                 result["failure_reason"] = str(exc)
+        timer.evaluation = evaluation_record(calc, ev.energy_calculator if ev.mode != "sequential" else ev._calc)
         state = "failed" if result.get("failure_reason") else "successful"
         return PreparedInterfaceDoc(**base, **result, state=state, provenance=make_provenance(info, timer))
 
-    def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result) -> None:
-        from contactflow.engines import get_calculator
-        from contactflow.engines.energies import EnergyEvaluator
+    def estimate(self, atoms, calculator):
+        """The cost of the preparation at most: scan single points and ``max_steps`` relaxation steps, at the
+        energy-and-forces time measured on ``atoms`` (an upper bound for the energy-only scans)."""
+        from contactflow.engines import parse_spec, resolve_device
+        from contactflow.engines.cost import CostEstimate, time_per_evaluation_s
+        from contactflow.engines.properties import ENERGY_FORCES
 
-        calc = get_calculator(self.engine, self.device)
-        ev = EnergyEvaluator(self.engine, self.device, self.evaluation, calculator=calc)
+        dev = resolve_device(self.device)
+        per = time_per_evaluation_s(calculator, atoms, key=(parse_spec(self.engine).canonical, dev, ENERGY_FORCES))
+        n_reg = self.registry_grid ** 2 if self.registry_grid > 1 else 0
+        parts = {"scans": (0 if self.registry_relax_steps else n_reg) + self.gap_points + 5,
+                 "registry relaxations": n_reg * (self.registry_relax_steps + 1) if self.registry_relax_steps else 0,
+                 "relaxation": self.max_steps if self.relax else 0}
+        return CostEstimate(f"prepare {atoms.get_chemical_formula()}", self.engine, dev, len(atoms),
+                            sum(parts.values()), per, parts={k: v for k, v in parts.items() if v})
+
+    def _relaxed_energies(self, configs, film_idx, sub_idx) -> list[float]:
+        """Energies of the registries after a fixed-cell relaxation of each (lockstep, batched per device)."""
+        from contactflow.engines import resolve_device
+        from contactflow.engines.batch import BatchChooser, get_evaluator
+        from contactflow.jobs.relax import relax_many
+
+        starts = [split_atoms(c, film_idx, sub_idx, self.fix_bottom_A)[0] for c in configs]
+        out = relax_many(starts, get_evaluator(self.engine, self.device), BatchChooser("auto", resolve_device(self.device)),
+                         self.fmax, self.registry_relax_steps, self.optimizer, label="relaxed registry scan")
+        return [o.energy_eV for o in out]
+
+    def _run(self, interface, atoms, film_idx, sub_idx, g0, area, result, calc, ev) -> None:
         shift = (0.0, 0.0)
         if self.registry_grid > 1:
             shifts = registry_shifts(self.registry_grid)
-            e_reg = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
+            configs = [shifted(atoms, film_idx, s) for s in shifts]
+            if self.registry_relax_steps > 0:
+                e_reg = self._relaxed_energies(configs, film_idx, sub_idx)
+            else:
+                e_reg = ev.energies(configs, label="registry scan")
             i_best = int(np.argmin(e_reg))
             # keep the as-built registry unless another is lower by more than numerical noise
             if e_reg[i_best] < e_reg[0] - self.registry_tol_meV_per_atom * 1e-3 * len(atoms):
@@ -165,7 +215,7 @@ class PrepareMaker(Maker):
         gaps = [float(g) for g in np.linspace(max(self.gap_min_A, g0 - self.gap_below_A), g0 + self.gap_above_A,
                                               self.gap_points)]
         images, base_cell = separation_images(reg_atoms, film_idx, gaps)
-        e_gap = ev.energies(images)
+        e_gap = ev.energies(images, label="gap scan")
         e_film, e_sub = ev.energies([base_cell[film_idx], base_cell[sub_idx]])
         gap, e_min = parabola_minimum(gaps, e_gap)
         result.update(gap_scan_A=gaps, gap_scan_energies_eV=[float(e) for e in e_gap], gap_A=gap,

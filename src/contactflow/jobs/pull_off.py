@@ -19,8 +19,8 @@ reason and the figures — a cell still relaxing releases its strain energy into
 tens of GPa and J/m² that say nothing about separation.
 """
 
+import logging
 import math
-
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,7 @@ from jobflow import Maker
 
 from contactflow.analysis.descriptors import split_sides
 from contactflow.analysis.dynamics import fracture_energy_J_per_m2, moving_average, traction_GPa
+from contactflow.engines.cost import Stages
 from contactflow.jobs.base import (
     contactflow_job, doc_key_for, make_provenance, preparation_failure, resolve_prepared, timed,
 )
@@ -36,6 +37,7 @@ from contactflow.jobs.md import (
 )
 from contactflow.schemas.md import PullOffDoc
 
+log = logging.getLogger(__name__)
 MODES = ("velocity", "steps")
 K_B_EV = 8.617333262e-5
 #: equilibration bounds over the last half of the NVT run before pulling (see :func:`equilibration_check`)
@@ -171,13 +173,14 @@ def steps_curve(run, chunk: int, steps_per_increment: int, increment_A: float) -
 def static_w_sep_J_per_m2(structure, engine: str, film, sub, area_A2: float, device: str = "auto") -> float:
     """Rigid W_sep = (E_film + E_substrate − E_interface)/A with the same engine, single points, J/m²."""
     from contactflow.engines import get_calculator
+    from contactflow.engines.properties import ENERGY
     from contactflow.jobs.adhesion import work_of_separation_J_per_m2
 
     atoms = structure_to_atoms(structure)
     e = {}
     for name, idx in (("interface", list(range(len(atoms)))), ("film", film), ("substrate", sub)):
         part = atoms[idx]
-        part.calc = get_calculator(engine, device)
+        part.calc = get_calculator(engine, device, ENERGY)  # single points: the energy is all they need
         e[name] = float(part.get_potential_energy())
         close = getattr(part.calc, "close", None)
         if close:
@@ -309,11 +312,28 @@ class PullOffMaker(Maker):
             raise MDInputError("no atoms to fix or to pull: increase fix_bottom_A / pull_top_A")
         if len(set(film) - set(pulled)) == 0 and len(set(sub) - set(fixed)) == 0:
             raise MDInputError("every atom is fixed or pulled; thicken the slabs or thin fix_bottom_A/pull_top_A")
+        probe = self._md(1, self.seed + 1)
+        dt = probe.validate(atoms)  # before any compute
+        chunk = probe.check_interval
+        if self.mode == "velocity":
+            v = self.pull_velocity_A_per_ps * 1e-3  # Å/fs
+            n_pull = int(np.ceil(self.max_opening_A / (v * dt)))
+        else:
+            per = int(np.ceil(self.steps_per_increment / chunk) * chunk)
+            n_inc = int(np.ceil(self.max_opening_A / self.displacement_step_A)) + 1
+            n_pull = per * n_inc
+        estimate = self.estimate(atoms, n_pull, probe)
+        estimate.announce(log)
+        stages = Stages(estimate, log)
         with timed() as timer:
+            timer.estimate = estimate
             start, eq_doc, eq = atoms, None, None
+            n_relax = 0
             if self.relax_steps > 0:
-                start = self._relax(atoms, fixed)
+                stages.begin("relaxation")
+                start, n_relax = self._relax(atoms, fixed)
             if self.equilibrate_steps > 0:
+                stages.begin("equilibration")
                 # sampled every chunk so that the last half holds enough points to judge
                 eq_maker = self._md(self.equilibrate_steps, self.seed,
                                     sample_interval=self.md_kwargs.get("check_interval", 10))
@@ -326,19 +346,13 @@ class PullOffMaker(Maker):
                 eq = equilibration_check(eq_run.thermo, self.temperature_K, len(atoms), len(atoms) - len(fixed))
                 start = atoms.copy()
                 start.positions = eq_run.final_positions
-            probe = self._md(1, self.seed + 1)
-            dt = probe.validate(atoms)
-            chunk = probe.check_interval
+            stages.begin("pull")
             if self.mode == "velocity":
-                v = self.pull_velocity_A_per_ps * 1e-3  # Å/fs
-                n_steps = int(np.ceil(self.max_opening_A / (v * dt)))
-                doc, run = self._md(n_steps, self.seed + 1).execute(
+                doc, run = self._md(n_pull, self.seed + 1).execute(
                     start, interface_id, recipe_name, task="pull_off", fixed=fixed, pulled=pulled,
                     pull_velocity_A_per_fs=v, system=system, prepared_key=pkey)
             else:
-                per = int(np.ceil(self.steps_per_increment / chunk) * chunk)
-                n_inc = int(np.ceil(self.max_opening_A / self.displacement_step_A)) + 1
-                doc, run = self._md(per * n_inc, self.seed + 1).execute(
+                doc, run = self._md(n_pull, self.seed + 1).execute(
                     start, interface_id, recipe_name, task="pull_off", fixed=fixed, pulled=pulled,
                     pull_increment_A=self.displacement_step_A, pull_increment_steps=per, system=system,
                     prepared_key=pkey)
@@ -355,8 +369,16 @@ class PullOffMaker(Maker):
                 d, f = steps_curve(run, chunk, per_run, self.displacement_step_A)
                 curve = pull_off_curve(d, f, area, 1, smooth=1)
                 rate = self.displacement_step_A / (per_run * doc.timestep_fs * 1e-3)
+            if self.compare_static:
+                stages.begin("static W_sep")
             w_static = static_w_sep_J_per_m2(interface, self.engine, film, sub, area, self.device) \
                 if self.compare_static else None
+        stages.end(timer.wall_time_s)
+        timer.evaluation = {"computed_properties": sorted(
+            {p for d in (eq_doc, doc) if d is not None for p in (d.provenance.computed_properties or [])}
+            | ({"energy"} if self.compare_static else set()), key=("energy", "forces", "stress", "magmoms").index),
+            "n_evaluations": n_relax + sum(d.provenance.n_evaluations or 0 for d in (eq_doc, doc) if d is not None)
+            + (3 if self.compare_static else 0)}
         w_ref = w_prep if w_prep is not None else w_static
         suspect = []
         if eq is None:
@@ -377,21 +399,35 @@ class PullOffMaker(Maker):
                           md_doc_key=doc.doc_key, md=doc, equilibration_md=eq_doc,
                           provenance=make_provenance(info, timer))
 
+    def estimate(self, atoms, n_pull: int, md: MDMaker):
+        """The cost of :meth:`execute` (relaxation at most ``relax_steps``, equilibration, pull, three single
+        points), at the time per MD step measured on ``atoms`` on this device."""
+        from contactflow.engines import resolve_device
+        from contactflow.engines.cost import CostEstimate
+
+        per = md.time_per_step_s(atoms)
+        parts = {"relaxation": self.relax_steps, "equilibration": self.equilibrate_steps + 1 if self.equilibrate_steps
+                 else 0, "pull": n_pull + 1, "static W_sep": 3 if self.compare_static else 0}
+        device = "cpu" if md.is_reaxff else resolve_device(self.device)
+        return CostEstimate(f"pull_off {atoms.get_chemical_formula()}", self.engine, device, len(atoms),
+                            sum(parts.values()), per, parts={k: v for k, v in parts.items() if v})
+
     def _relax(self, atoms, fixed):
         from ase.constraints import FixAtoms
 
         from contactflow.engines import get_calculator
+        from contactflow.engines.properties import ENERGY_FORCES
         from contactflow.jobs.relax import relax_fixed_cell
 
         work = atoms.copy()
         work.set_constraint(FixAtoms(indices=fixed))
-        calc = get_calculator(self.engine, self.device)
+        calc = get_calculator(self.engine, self.device, ENERGY_FORCES)
         out = relax_fixed_cell(work, calc, self.relax_fmax, self.relax_steps).atoms
         out.set_constraint()
         close = getattr(calc, "close", None)
         if close:
             close()
-        return out
+        return out, int(getattr(calc, "n_evaluations", 0) or 0)
 
     @staticmethod
     def md_timestep_ratio(dt_requested: float, dt_used: float) -> float:

@@ -130,7 +130,7 @@ def md_snapshots(atoms: Atoms, engine: str = "chgnet", temperature_K: float = 60
 
     work = atoms.copy()
     work.set_constraint()
-    work.calc = get_calculator(engine, device)
+    work.calc = get_calculator(engine, device, ("energy", "forces"))  # NVT MD: no stress
     MaxwellBoltzmannDistribution(work, temperature_K=temperature_K, rng=np.random.default_rng(seed))
     dyn = Langevin(work, timestep_fs * units.fs, temperature_K=temperature_K, friction=0.02,
                    rng=np.random.default_rng(seed + 1))

@@ -29,6 +29,16 @@ class Provenance(BaseModel):
     started_at: datetime | None = Field(None, description="UTC start time of the calculation")
     finished_at: datetime | None = Field(None, description="UTC end time of the calculation")
     wall_time_s: float | None = Field(None, description="wall-clock time of the calculation, s")
+    estimated_wall_time_s: float | None = Field(
+        None, description="cost estimated before the job started: evaluations × time per evaluation measured on "
+                          "this device, s (compare with wall_time_s)")
+    job_budget_s: float | None = Field(None, description="budget the estimate was compared with, s "
+                                                          "(CONTACTFLOW_JOB_BUDGET_S)")
+    time_per_evaluation_s: float | None = Field(
+        None, description="wall time of one engine evaluation of the job's structure, measured on this device, s")
+    computed_properties: list[str] | None = Field(
+        None, description="what the engine computed for the job (energy, forces, stress, magmoms): only what it used")
+    n_evaluations: int | None = Field(None, description="engine evaluations the job made (structures evaluated)")
     job_uuid: str | None = Field(None, description="jobflow job uuid")
     flow_uuid: str | None = Field(None, description="jobflow flow (host) uuid, when run inside a flow")
 

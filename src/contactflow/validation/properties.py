@@ -55,7 +55,7 @@ def w_sep_rigid(built, engine: str, device: str = "cpu", gap_shifts_A: list[floa
 
     atoms, film = _split(built)
     sub = [i for i in range(len(atoms)) if i not in set(film)]
-    calc = get_calculator(engine, device)
+    calc = get_calculator(engine, device, ("energy",))  # single points
     area = float(np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1])))
     e_f = _evaluate(atoms[film], calc)
     e_s = _evaluate(atoms[sub], calc)
@@ -84,7 +84,7 @@ def energy_difference(built, engine: str, device: str = "cpu", scale: float = 1.
     cell's in-plane area and converts to J/m²."""
     from contactflow.engines import get_calculator
 
-    calc = get_calculator(engine, device)
+    calc = get_calculator(engine, device, ("energy",))  # single points
     terms = []
     for atoms, coef, _ in built:
         terms.append((coef, *_evaluate(atoms, calc)))
@@ -121,7 +121,7 @@ def li_binding(built, engine: str, device: str = "cpu", fmax: float = 0.05, max_
     from contactflow.structures.li_sites import insert_li
 
     host, site = built
-    calc = get_calculator(engine, device)
+    calc = get_calculator(engine, device, ("energy", "forces"))  # fixed-cell relaxations
     out = {}
     for k, s in (("host", host), ("host+Li", insert_li(host, site))):
         r = relax_fixed_cell(to_atoms(s), calc, fmax, max_steps)

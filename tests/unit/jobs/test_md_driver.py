@@ -43,7 +43,7 @@ def test_absurd_timestep_is_retried_at_half_then_stored_failed(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     m = MDMaker(engine="chgnet", ensemble="nve", timestep_fs=80.0, max_timestep_fs=100.0, n_steps=100,
                 check_interval=5)
-    monkeypatch.setattr(MDMaker, "backend_factory", lambda self, cfg, chunk: factory(cfg))
+    monkeypatch.setattr(MDMaker, "backend_factory", lambda self, cfg, chunk, calculator=None: factory(cfg))
     monkeypatch.setattr("contactflow.engines.checks.check_elements", lambda *a, **k: None)
     doc, run = m.execute(cu32())
     assert run is None
@@ -137,3 +137,9 @@ def test_ase_backend_pulls_a_slab_apart():
     w_sep = (apart.get_potential_energy() - whole.get_potential_energy()) / area * 16.02176634
     # measured: G = 2.39 J/m², W_sep = 2.27 J/m² (EMT Cu); 20 Å/ps adds some kinetic work
     assert 0.7 < c["fracture_energy_J_per_m2"] / w_sep < 1.5
+
+
+def test_npt_asks_the_engine_for_the_stress_and_nvt_does_not():
+    assert MDMaker(ensemble="nvt").md_properties() == ("energy", "forces")
+    assert MDMaker(ensemble="nve").md_properties() == ("energy", "forces")
+    assert MDMaker(ensemble="npt").md_properties() == ("energy", "forces", "stress")

@@ -25,7 +25,7 @@ def emt(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # checkpoints
     CALLS.clear()
 
-    def factory(self, config, chunk):
+    def factory(self, config, chunk, calculator=None):
         CALLS.append(config)
         return lambda a, v, s: AseBackend(a, EMT(), config, v)
 
