@@ -32,6 +32,9 @@ from contactflow.structures.interfaces import interface_area, principal_strain_p
 #: GPa per (J/m² / Å)
 J_PER_M2_PER_A_TO_GPA = 10.0
 
+#: a binding weaker than this (J/m²) is numerical tail (dispersion at 10+ Å), not a contact: unbound
+UNBOUND_BELOW_J_PER_M2 = 1e-3
+
 
 def uber_energy(gap_A, w_sep_J_per_m2: float, length_A: float, gap0_A: float):
     """UBER binding energy per area, J/m² (negative when bound), at gap(s) ``gap_A``."""
@@ -255,9 +258,10 @@ class TractionSeparationMaker(Maker):
                 w_sep_curve_J_per_m2=-min(eb),
                 raw_curve_data={"gaps_A": gaps, "e_interface_eV": e_img},
             )
-            if min(eb) >= 0:
+            if min(eb) >= -UNBOUND_BELOW_J_PER_M2:
                 result.update(unbound=True, failure_reason=(
-                    f"E_b(d) ≥ 0 at every gap ({min(eb):.3f} J/m² lowest): the film does not bind; no cohesive law"))
+                    f"E_b(d) ≥ −{UNBOUND_BELOW_J_PER_M2} J/m² at every gap ({min(eb):.2e} J/m² lowest): the film "
+                    "does not bind; no cohesive law"))
             else:
                 result.update(self._fit(gaps, eb))
 
