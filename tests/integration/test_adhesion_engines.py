@@ -71,4 +71,4 @@ def test_reaxff_fe3o4_rgo_single_points_and_short_relaxation(store):
     assert rx["w_sep_J_per_m2"] is None and rx["w_sep_rigid_J_per_m2"] == pytest.approx(sp["w_sep_rigid_J_per_m2"])
     # … but the relaxation ran: the interface energy went down
     assert rx["e_interface_eV"] < sp["e_interface_eV"] - 1.0
-    assert rx["relax_steps"]["interface"] == 41
+    assert rx["relax_steps"]["interface"] == 40  # every one of max_steps taken, none more
