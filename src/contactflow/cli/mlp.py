@@ -164,6 +164,7 @@ def train(
             prog.stage("member", f"{i} (seed {seed + i}) trained: {n} epochs, val loss {loss:.4g}")
 
     with CliProgress(interactive()) as prog:
+        prog.count(members * epochs, "epochs")  # from the start: the first epoch counts in the time left
         doc = maker.compute(dataset, progress=epoch, stage=prog.stage)
     rows = [dict(e.model_dump()) for e in doc.test_errors]
     emit(rows, "table", [("system", "system"), ("n_configs", "test configs"),

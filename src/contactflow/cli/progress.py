@@ -6,11 +6,29 @@ terminals and the output format is ``table``: piped output and ``--format json/c
 
 import sys
 import time
+from datetime import timedelta
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, \
-    TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn, \
+    TimeElapsedColumn
+from rich.text import Text
 
 from contactflow.cli.common import err_console
+
+
+class TimeLeftColumn(ProgressColumn):
+    """Time left from the mean time per step since the bar started.
+
+    rich's ``TimeRemainingColumn`` estimates the speed from the steps of the last 30 s only, so with
+    steps of minutes (jobs, validation cases, epochs, screening evaluations) it never shows a number.
+    Steps already done when the bar started (a resumed campaign: field ``base``) do not count.
+    """
+
+    def render(self, task) -> Text:
+        done = task.completed - task.fields.get("base", 0)
+        if not task.total or done <= 0 or not task.elapsed:
+            return Text("-:--:--", style="progress.remaining")
+        left = task.elapsed / done * max(task.total - task.completed, 0)
+        return Text(str(timedelta(seconds=round(left))), style="progress.remaining")
 
 
 def interactive(fmt: str = "table") -> bool:
@@ -33,7 +51,7 @@ class CliProgress:
         if self.enabled:
             self._bar = Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"), TimeLeftColumn(),
                 console=err_console, transient=True, refresh_per_second=8,
             )
             self._bar.start()
@@ -54,8 +72,8 @@ class CliProgress:
                 self._stage_task = self._bar.add_task(stage, total=None)
             self._bar.update(self._stage_task, description=stage)
 
-    def count(self, total: int, what: str) -> None:
-        """Start a counted bar (replacing the stage spinner)."""
+    def count(self, total: int, what: str, start: int = 0) -> None:
+        """Start a counted bar (replacing the stage spinner) at ``start`` steps already done."""
         if self._bar is None:
             return
         if self._stage_task is not None:
@@ -63,7 +81,7 @@ class CliProgress:
             self._stage_task = None
         if self._task is not None:
             self._bar.remove_task(self._task)
-        self._task = self._bar.add_task(what, total=total)
+        self._task = self._bar.add_task(what, total=total, completed=start, base=start)
 
     def advance(self, description: str | None = None) -> None:
         if self._bar is not None and self._task is not None:
@@ -75,7 +93,7 @@ class CliProgress:
         if self._bar is None:
             return
         if self._task is None:
-            self.count(total, description or "")
+            self.count(total, description or "", start=done)
         self._bar.update(self._task, total=max(total, done), completed=done,
                          **({"description": description} if description else {}))
 
