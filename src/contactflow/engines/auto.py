@@ -124,7 +124,8 @@ def uncertainty(spec: str, symbols, task: str, unit: str, committee_std: float |
         return {"source": "committee", "value": float(committee_std), "unit": unit,
                 "note": "std over the committee members of this property"}
     rec = (record if record is not None else load_record()).get("engines", {}).get(spec, {})
-    rel = [c for c in _relevant(rec.get("cases", {}), set(symbols), task) if c.get("unit") == unit]
+    chemistry_cases = _relevant(rec.get("cases", {}), set(symbols), task)
+    rel = [c for c in chemistry_cases if c.get("unit") == unit]
     same_task = [c for c in rel if c.get("task") == task] or rel
     if same_task:
         worst = max(same_task, key=lambda c: abs(c["signed_error"]))
@@ -132,9 +133,12 @@ def uncertainty(spec: str, symbols, task: str, unit: str, committee_std: float |
                 "cases": [c["id"] for c in same_task],
                 "note": f"largest |error| of {spec} on validated {'-'.join(sorted(set(symbols)))} cases "
                         f"({worst['id']}: {worst['signed_error']:+.3f} {unit})"}
+    related = "; ".join(f"{c['id']} {c['signed_error']:+.3f} {c['unit']} ({c['status']}, tolerance {c['tolerance']:g})"
+                        for c in chemistry_cases if c.get("signed_error") is not None)
     return {"source": "unvalidated", "value": None, "unit": unit,
-            "note": f"no validation case for {task} on {'-'.join(sorted(set(symbols)))} with {spec}; add one under "
-                    "src/contactflow/validation/cases/ and run `contactflow validate`"}
+            "note": f"no validation case for {task} on {'-'.join(sorted(set(symbols)))} with {spec} in {unit}; add one "
+                    "under src/contactflow/validation/cases/ and run `contactflow validate`"
+                    + (f"; cases of this chemistry in other units: {related}" if related else "")}
 
 
 def active_learn_command(spec: str, task: str | None = None) -> str:
