@@ -23,6 +23,10 @@ from contactflow.engines.calculators import get_calculator
 from contactflow.errors import EngineSpecError
 
 BATCH_MODES = ("auto", "batched", "sequential", "measure")
+#: on a CPU, ``auto`` measures the batch only for structures up to this size; larger ones go one by one
+#: without measuring (65-atom NEB bands: the batch measured 0.70–0.80× on 2 cores every time, so timing it
+#: would only cost a slow call)
+CPU_BATCH_MAX_ATOMS = 32
 
 
 @dataclass
@@ -127,7 +131,8 @@ class BatchChooser:
     (several images fill the GPU); on a CPU it measures on the real work, because there the size decides:
     CHGNet's batched forward pass was measured slower for a 65-atom NEB band (0.75× on 2 cores,
     ``benchmarks/bench_neb.py``) and for 36 16-atom registry relaxations (0.66×), but faster for eight
-    16-atom MD replicas (1.23×, ``benchmarks/bench_batch.py``). After one untimed warm-up call it times a
+    16-atom MD replicas (1.23×, ``benchmarks/bench_batch.py``). Structures above
+    :data:`CPU_BATCH_MAX_ATOMS` go one by one; for smaller ones, after one untimed warm-up call, it times a
     sequential call, then a batched one, per structure, and keeps the faster; it costs at most one slow call
     and can be misled by a loaded machine. ``measure`` does the same without the warm-up call.
 
@@ -158,6 +163,8 @@ class BatchChooser:
             return evaluator.evaluate(images, batched=False)
         if self.decided is None and self.mode == "auto" and self.device == "cuda":
             self.decided = "batched"
+        if self.decided is None and self.mode == "auto" and max(map(len, images), default=0) > CPU_BATCH_MAX_ATOMS:
+            self.decided = "sequential"  # a CPU and cells too large for the batch to pay (measured)
         if self.decided is None:  # "measure", or "auto" on a CPU (after one warm-up call)
             if len(images) < 2 or (self.mode == "auto" and self._warm < 1):
                 self._warm += len(images) >= 2  # a single structure teaches nothing about batching

@@ -50,6 +50,9 @@ def test_chooser_rules():
     # CPU: both paths timed on the real work, the faster kept (the size decides which one it is)
     assert set(auto_cpu.timings_s) == {"sequential", "batched"}
     assert auto_cpu.decided == min(auto_cpu.timings_s, key=auto_cpu.timings_s.get)
+    big = BatchChooser("auto", "cpu")  # 65-atom cells: the batch measured slower on a CPU every time
+    big.evaluate(ev, [a * (2, 2, 2) for a in imgs[:2]])
+    assert big.decided == "sequential" and not big.timings_s
     auto_gpu = BatchChooser("auto", "cuda")
     assert auto_gpu.decided is None
     assert BatchChooser("sequential", "cuda").decided == "sequential"
