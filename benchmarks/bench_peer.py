@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import platform
 import time
 import warnings
@@ -191,6 +192,7 @@ def main() -> None:
     jobs = args.jobs.split(",")
     band0 = neb_band(args.neb_images) if "neb" in jobs else None
     tmp = Path(tempfile.mkdtemp(prefix="bench_peer_"))
+    os.chdir(tmp)  # atomate2's relaxation writes final_atoms_object.xyz into the working directory
     sides = {
         "relax": (lambda: relax_cf(atoms, args.relax_steps), lambda: relax_a2(atoms, args.relax_steps, model)),
         "md": (lambda: md_cf(atoms, args.md_steps, tmp), lambda: md_a2(atoms, args.md_steps, model)),

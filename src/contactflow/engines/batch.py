@@ -1,10 +1,11 @@
 """Energies and forces of many structures at once, behind one interface for batched and sequential use.
 
-NEB images (and MD replicas, site screens) are independent single points. A universal MLP can evaluate
-them as one batched graph; on a GPU that is several times faster, on a small CPU it can be slower
-(CHGNet's batched predict measured 0.3–0.7× on 2 cores). So the batched path is chosen per device:
-``mode="auto"`` uses the batch on CUDA and sequential evaluation on CPU; ``mode="measure"`` times both
-on the first two calls and keeps the faster (see :class:`BatchChooser`).
+NEB images (and MD replicas, site screens, registry relaxations) are independent single points. A universal
+MLP can evaluate them as one batched graph; on a GPU that is several times faster, on a small CPU it is
+faster or slower depending on the cell size (CHGNet's batch measured 0.66–0.75× for 16–65-atom relaxations
+and NEB bands, 1.23× for 16-atom MD replicas, on 2 cores). So the batched path is chosen per device:
+``mode="auto"`` uses the batch on CUDA and measures both paths on the real work on a CPU, keeping the
+faster (see :class:`BatchChooser`).
 
 Every engine that can skip work goes through its
 :class:`~contactflow.engines.properties.PropertyCalculator` (energy and forces only); CHGNet (optionally
@@ -22,6 +23,10 @@ from contactflow.engines.calculators import get_calculator
 from contactflow.errors import EngineSpecError
 
 BATCH_MODES = ("auto", "batched", "sequential", "measure")
+#: on a CPU, ``auto`` measures the batch only for structures up to this size; larger ones go one by one
+#: without measuring (65-atom NEB bands: the batch measured 0.70–0.80× on 2 cores every time, so timing it
+#: would only cost a slow call)
+CPU_BATCH_MAX_ATOMS = 32
 
 
 @dataclass
@@ -123,11 +128,13 @@ class BatchChooser:
     """Decide once whether to evaluate images batched or one by one.
 
     ``batched``/``sequential`` are taken as given. ``auto`` decides by device: the batch on CUDA
-    (several images fill the GPU), one by one on CPU, where CHGNet's batched forward pass was measured
-    slower (0.75× on 2 cores, ``benchmarks/bench_neb.py``; 0.3–0.7× in the machine notes), so ``auto``
-    is never slower than sequential there. ``measure`` times the first call (sequential) and the second
-    (batched) per image on real work and keeps the faster; it costs at most one slow step and can be
-    misled by a loaded machine.
+    (several images fill the GPU); on a CPU it measures on the real work, because there the size decides:
+    CHGNet's batched forward pass was measured slower for a 65-atom NEB band (0.75× on 2 cores,
+    ``benchmarks/bench_neb.py``) and for 36 16-atom registry relaxations (0.66×), but faster for eight
+    16-atom MD replicas (1.23×, ``benchmarks/bench_batch.py``). Structures above
+    :data:`CPU_BATCH_MAX_ATOMS` go one by one; for smaller ones, after one untimed warm-up call, it times a
+    sequential call, then a batched one, per structure, and keeps the faster; it costs at most one slow call
+    and can be misled by a loaded machine. ``measure`` does the same without the warm-up call.
 
     Parameters
     ----------
@@ -141,6 +148,7 @@ class BatchChooser:
     device: str = "cpu"
     decided: str | None = None
     timings_s: dict[str, float] = field(default_factory=dict)  # wall time per image of each path, s
+    _warm: int = 0
 
     def __post_init__(self):
         if self.mode not in BATCH_MODES:
@@ -153,11 +161,16 @@ class BatchChooser:
         if not evaluator.supports_batch:
             self.decided = self.decided or "sequential"
             return evaluator.evaluate(images, batched=False)
-        if self.decided is None and self.mode == "auto":
-            self.decided = "batched" if self.device == "cuda" else "sequential"
-        if self.decided is None:  # mode "measure"
-            # measured on real work: the first call runs sequentially, the second batched (both results
-            # are used), then the faster per-image path is kept
+        if self.decided is None and self.mode == "auto" and self.device == "cuda":
+            self.decided = "batched"
+        if self.decided is None and self.mode == "auto" and max(map(len, images), default=0) > CPU_BATCH_MAX_ATOMS:
+            self.decided = "sequential"  # a CPU and cells too large for the batch to pay (measured)
+        if self.decided is None:  # "measure", or "auto" on a CPU (after one warm-up call)
+            if len(images) < 2 or (self.mode == "auto" and self._warm < 1):
+                self._warm += len(images) >= 2  # a single structure teaches nothing about batching
+                return evaluator.evaluate(images, batched=False)
+            # measured on real work: a sequential call, then a batched one (both results are used), then
+            # the faster per-image path is kept
             path = "sequential" if "sequential" not in self.timings_s else "batched"
             t0 = time.perf_counter()
             res = evaluator.evaluate(images, batched=path == "batched")

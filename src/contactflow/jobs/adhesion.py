@@ -264,7 +264,7 @@ class AdhesionMaker(Maker):
         film_idx, sub_idx = list(interface.film_indices), list(interface.substrate_indices)
         shifts = registry_shifts(self.registry_grid)
         ev = EnergyEvaluator(self.engine, self.device, self.evaluation, calculator=calc)
-        e_int = ev.energies([shifted(atoms, film_idx, s) for s in shifts])
+        e_int = ev.energies([shifted(atoms, film_idx, s) for s in shifts], label="registry scan")
         result["evaluation_mode"] = ev.decision
         e_f, e_s = ev.energies([atoms[film_idx], atoms[sub_idx]])
         w = [work_of_separation_J_per_m2(e_f, e_s, ei, area) for ei in e_int]

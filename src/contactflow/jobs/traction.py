@@ -245,7 +245,7 @@ class TractionSeparationMaker(Maker):
         result["evaluation_mode"] = ev.mode
         try:
             t0 = time.perf_counter()
-            e_img = ev.energies(images)
+            e_img = ev.energies(images, label="traction–separation scan")
             result["evaluation_wall_s"] = time.perf_counter() - t0
             result["evaluation_mode"] = ev.decision
             e_film, e_sub = ev.energies([cell_atoms[film_idx], cell_atoms[sub_idx]])

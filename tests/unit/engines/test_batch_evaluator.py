@@ -42,8 +42,17 @@ def test_chooser_rules():
     imgs = li_in_si_images()
     ev = get_evaluator("chgnet", "cpu")
     auto_cpu = BatchChooser("auto", "cpu")
+    auto_cpu.evaluate(ev, imgs[:1])  # one structure: nothing to learn about batching
+    auto_cpu.evaluate(ev, imgs)  # the warm-up call (first-call allocations would bias the timing)
+    assert auto_cpu.decided is None and not auto_cpu.timings_s
     auto_cpu.evaluate(ev, imgs)
-    assert auto_cpu.decided == "sequential"  # CPU: the batch is the slower path, never chosen by auto
+    auto_cpu.evaluate(ev, imgs)
+    # CPU: both paths timed on the real work, the faster kept (the size decides which one it is)
+    assert set(auto_cpu.timings_s) == {"sequential", "batched"}
+    assert auto_cpu.decided == min(auto_cpu.timings_s, key=auto_cpu.timings_s.get)
+    big = BatchChooser("auto", "cpu")  # 65-atom cells: the batch measured slower on a CPU every time
+    big.evaluate(ev, [a * (2, 2, 2) for a in imgs[:2]])
+    assert big.decided == "sequential" and not big.timings_s
     auto_gpu = BatchChooser("auto", "cuda")
     assert auto_gpu.decided is None
     assert BatchChooser("sequential", "cuda").decided == "sequential"

@@ -89,9 +89,19 @@ def test_pull_off_without_equilibration_is_suspect(emt):
     assert doc.peak_traction_GPa > 1.0 and doc.md is not None and doc.md.trajectory["npz_base64"]
 
 
-def test_equilibrated_pull_off_in_proportion_is_successful(emt):
+def test_equilibrated_pull_off_in_proportion_is_successful(emt, caplog):
     # EMT Cu(001): rigid W_sep 2.27 J/m² (measured in test_md_driver); G ≈ 2.4 J/m² at 20 Å/ps
-    doc = maker().execute(prepared(2.27))
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="contactflow"):
+        doc = maker().execute(prepared(2.27))
+    # the whole job's estimate is shown before it starts and stored next to the measured time
+    msgs = [r.getMessage() for r in caplog.records]
+    first = next(i for i, m in enumerate(msgs) if m.startswith("pull_off Cu16: estimated"))
+    assert "equilibration 201" in msgs[first] and "pull 76" in msgs[first]  # 200 steps; 3 Å at 20 Å/ps, 2 fs
+    assert any("stage pull starts" in m and "left in the job" in m for m in msgs[first:])
+    assert any(m.startswith("pull_off Cu16: finished in") and "estimated" in m for m in msgs)
+    assert doc.provenance.estimated_wall_time_s > 0 and doc.provenance.wall_time_s > 0
     assert doc.equilibrated, doc.failure_reason
     assert doc.state == "successful", doc.failure_reason
     assert doc.prepared_key == "prep-cu" and doc.interface_id == "cu001" and doc.w_sep_reference_J_per_m2 == 2.27
