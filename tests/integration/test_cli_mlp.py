@@ -2,11 +2,13 @@
 exit code 2 with the store untouched; extxyz import/export round-trips through the real store."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
@@ -51,7 +53,10 @@ def test_import_list_export_round_trip(store, tmp_path):
 
 
 def test_bad_input_is_named_and_exits_2(store, tmp_path):
+    unlabelled = tmp_path / "unlabelled.extxyz"
+    write(unlabelled, _frames()[0], format="extxyz", write_info=False)
     cases = [
+        (("dataset", "import", "gb", str(unlabelled)), "has no REF_energy / REF_forces labels"),
         (("train", "nosuch"), "no successful labelled configuration"),
         (("train", "nosuch", "--members", "0"), "n_members must be"),
         (("dataset", "label", "--plan", "nope"), "unknown sampling plan 'nope'; valid: lisic"),
@@ -67,3 +72,23 @@ def test_bad_input_is_named_and_exits_2(store, tmp_path):
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert msg in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
     assert store.count("labels", {}) == 0 and store.count("models", {}) == 0
+
+
+@pytest.mark.skipif(shutil.which("cp2k_shell.psmp") is None, reason="Debian cp2k not installed (setup.sh)")
+def test_label_keeps_labels_already_in_write_dir(store, tmp_path):
+    """A labelling run from a store that never saw the file's labels must not drop them on rewrite (it did:
+    the file was rewritten from the store alone) nor relabel them."""
+    from contactflow.mlp.data import read_extxyz
+    from contactflow.mlp.plans import plan
+
+    smallest = sorted(plan("lisic", "train", 0), key=len)[0]
+    marked = smallest.copy()
+    marked.info["REF_energy"] = -999.0
+    marked.arrays["REF_forces"] = np.zeros((len(marked), 3))
+    write(tmp_path / "train.extxyz", [marked], format="extxyz")
+    r = cli("dataset", "label", "--plan", "lisic", "--split", "train", "--limit", "2", "--write-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "1 labelled configurations already there" in r.stderr
+    assert "1 labelled, 0 failed" in r.stdout and "1 duplicates skipped" in r.stdout, r.stdout
+    energies = sorted(a.get_potential_energy() for a in read_extxyz(tmp_path / "train.extxyz"))
+    assert len(energies) == 2 and energies[0] == -999.0 and -999.0 < energies[1] < 0

@@ -28,7 +28,8 @@ def dataset_label(
     stress: bool = typer.Option(False, "--stress/--no-stress", help="Also compute the stress tensor."),
     limit: int = typer.Option(0, "--limit", help="Label at most this many configurations (0: all)."),
     write_dir: Path = typer.Option(None, "--write-dir", help="After each configuration, rewrite DIR/<split>.extxyz "
-                                   "from the store's successful labels (partial progress survives on disk)."),
+                                   "from the store's successful labels (partial progress survives on disk); labels "
+                                   "already in that file are loaded first and kept."),
     overrides: list[str] = typer.Option(None, "--set", help="Override a preset setting, KEY=VALUE (repeatable), e.g. "
                                         "--set mixing_alpha=0.1 --set max_scf=150 (SCF helpers; recorded per label)."),
 ):
@@ -52,6 +53,15 @@ def dataset_label(
     maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress,
                           calculator_kwargs={"overrides": sets} if sets else {})
     maker.check()
+    if write_dir is not None:
+        # The file may hold labels this store has never seen (shipped data, another CONTACTFLOW_HOME): load
+        # them first, so the labelling skips them (same doc_key / fingerprint) and the rewrite keeps them.
+        from contactflow.jobs.label import import_extxyz
+
+        known = Path(write_dir) / f"{split}.extxyz"
+        if known.is_file() and known.stat().st_size:
+            n_known = import_extxyz(known, maker.dataset, split, engine)
+            err_console.print(f"{known}: {n_known} labelled configurations already there (kept, not relabelled)")
     configs = get_plan(plan, split, seed)
     configs.sort(key=len)
     if limit:

@@ -144,9 +144,14 @@ def read_extxyz(path: str | Path) -> list[Atoms]:
     """Read an extxyz written by :func:`write_extxyz`; labels become a SinglePointCalculator."""
     from ase.io import read
 
+    from contactflow.errors import TrainingInputError
+
     frames = read(path, index=":", format="extxyz")
     out = []
-    for f in frames:
+    for k, f in enumerate(frames):
+        if "REF_energy" not in f.info or "REF_forces" not in f.arrays:
+            raise TrainingInputError(f"{path}: frame {k} has no REF_energy / REF_forces labels; valid input is what "
+                                     "'contactflow dataset export' writes (REF_energy, REF_forces, REF_stress)")
         at = Atoms(f.get_chemical_symbols(), positions=f.positions, cell=f.cell, pbc=f.pbc)
         at.info.update({k: v for k, v in f.info.items() if not k.startswith("REF_")})
         res = {"energy": float(f.info["REF_energy"]), "forces": np.array(f.arrays["REF_forces"])}
