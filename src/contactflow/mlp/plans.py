@@ -110,8 +110,9 @@ PLANS: dict[str, Callable[..., list[Atoms]]] = {"lisic": lisic}
 
 def _oxide_plans() -> dict[str, Callable[..., list[Atoms]]]:
     from contactflow.mlp.plans_oxides import PLANS as OXIDES
+    from contactflow.mlp.plans_sico import PLANS as SICO
 
-    return OXIDES
+    return {**SICO, **OXIDES}
 
 
 PLANS.update(_oxide_plans())
