@@ -26,6 +26,8 @@ from contactflow.mlp import sampling
 from contactflow.mlp.plans_oxides import _atoms, _stack, _unique, li_in_gap
 
 VACUUM_A = 15.0
+LI_GAP_A = 4.2  # opening at which Li is put into the Si/C gap (room for Li at 1.7–3.5 Å from both sides)
+QUARTZ_LI_GAP_A = 4.0  # the same for the SiO2/C gap
 SI_FILM_SUPERCELL = ((1, 1), (-1, 2))  # √3×√3 R30° of the Si(111) 1×1 cell (60° convention)
 GRAPHENE_UNDER_SI = ((2, 1), (-1, 3))  # √7×√7 R19.1° of graphene (60° convention)
 HEX120_TO_60 = ((1, 0), (1, 1))  # a hexagonal 120° cell (quartz, graphite) → the same cell in the 60° convention
@@ -111,8 +113,10 @@ def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
         out += sampling.rattled(si_on_carbon(2.2)[0], 0.06, 1, seed=s0 + 2, system=sy)
     if md and not test:
         out += sampling.md_snapshots(eq, md_engine, 700.0, n_frames=2, interval=20, seed=s0 + 3, system=sy)
-    sites = _unique(li_in_gap(*si_on_carbon(4.2), n=6))
+    sites = _unique(li_in_gap(*si_on_carbon(LI_GAP_A), n=6))
     out += [tag(a, "li_insertion", sy) for a in (sites[-1:] if test else sites[:2])]
+    if test:  # the host without Li: Li insertion energy E(host + Li) − E(host) − μ_Li on held-out cells
+        out.append(tag(si_on_carbon(LI_GAP_A)[0], "traction", sy))
     # the film and the sheet alone in the same cell (W_sep references)
     out += sampling.rattled(eq[film], 0.04, 1 if test else 2, seed=s0 + 4, system=sy)
     sheet = eq[[i for i in range(len(eq)) if i not in set(film)]]
@@ -127,8 +131,11 @@ def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
         out.append(tag(quartz_on_graphene(2.8, (0.5, 0.0))[0], "registry", sy))
     qeq, qfilm = quartz_on_graphene(2.8)
     out += sampling.rattled(qeq, 0.05, 1, seed=s0 + 7, system=sy)
-    if not test:
-        out += [tag(a, "li_insertion", sy) for a in _unique(li_in_gap(*quartz_on_graphene(4.0), n=6))[:1]]
+    qsites = _unique(li_in_gap(*quartz_on_graphene(QUARTZ_LI_GAP_A), n=6))
+    out += [tag(a, "li_insertion", sy) for a in (qsites[1:2] if test else qsites[:1])]
+    if test:
+        out.append(tag(quartz_on_graphene(QUARTZ_LI_GAP_A)[0], "traction", sy))
+    else:
         out += sampling.rattled(qeq[qfilm], 0.04, 1, seed=s0 + 8, system=sy)
     if test:  # the separated pieces, unrattled: rigid W_sep = (E_film + E_substrate − E_interface) / A on test cells
         gt = si_on_carbon(2.6, graphite=True)
@@ -137,6 +144,12 @@ def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
                                                       "Si/graphite"), (qeq[qfilm], "SiO2/graphene"),
                                                      (qeq[[i for i in range(len(qeq)) if i not in set(qfilm)]],
                                                       "SiO2/graphene"))]
+    # bcc Li (a = 3.44 Å): μ_Li for the insertion energies (test: the ideal cell; train: strained, rattled)
+    from ase.build import bulk
+
+    li = bulk("Li", "bcc", a=3.44, cubic=True)
+    out += [tag(li, "strain", "Li")] if test else (sampling.strained_cells(li, (-3.0, 3.0), (), system="Li")[::4]
+                                                  + sampling.rattled(li, 0.05, 1, seed=s0 + 11, system="Li"))
     # 3C-SiC bulk: Si–C bonds (the covalent limit)
     sic = _atoms(load_bulk("SiC_3C"))
     out += sampling.rattled(sic, 0.05, 1 if test else 2, seed=s0 + 9, system="SiC")

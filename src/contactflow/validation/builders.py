@@ -92,12 +92,12 @@ def recipe_interface(recipe: str, candidate: int = 0, contact: list[str] | None 
     return cands[candidate].interface
 
 
-def lisic_labels(configs: list[dict]):
-    """CP2K-labelled cells of the lisic data set, by ``doc_key``, each with its coefficient:
-    ``[{"doc_key": …, "coefficient": 1}, …]`` → ``[(atoms, coefficient, cp2k_energy_eV)]``."""
+def shipped_labels(configs: list[dict], dataset: str = "lisic"):
+    """CP2K-labelled cells of a shipped data set (``potentials/mlp/<dataset>/data``), by ``doc_key``, each with
+    its coefficient: ``[{"doc_key": …, "coefficient": 1}, …]`` → ``[(atoms, coefficient, cp2k_energy_eV)]``."""
     from ase.io import read
 
-    data = POTENTIALS_DIR / "mlp" / "lisic" / "data"
+    data = POTENTIALS_DIR / "mlp" / dataset / "data"
     by_key = {a.info.get("doc_key"): a for f in ("train", "test") for a in read(data / f"{f}.extxyz", ":")}
     path = data
     out = []
@@ -112,7 +112,7 @@ def lisic_labels(configs: list[dict]):
 
 
 BUILDERS = {f.__name__: f for f in (ab_bilayer, graphite_halves, si_td_hop, graphene_li_hop, graphene_li_site,
-                                    recipe_interface, lisic_labels)}
+                                    recipe_interface, shipped_labels)}
 
 
 def build(builder: str, /, **kwargs):

@@ -29,7 +29,7 @@ def test_sico_is_registered_with_elements_and_systems(sico):
         assert {e for a in cfg for e in a.get_chemical_symbols()} == {"Si", "O", "C", "Li"}
         assert dedupe(cfg) == list(range(len(cfg)))
     systems = Counter(a.info["system"] for a in sico["train"])
-    assert {"Si/graphene", "Si/graphite", "SiO2/graphene", "SiC"} <= set(systems)
+    assert {"Si/graphene", "Si/graphite", "SiO2/graphene", "SiC", "Li"} <= set(systems)
     assert {"traction", "registry", "strain", "rattle", "li_insertion"} <= {a.info["source"] for a in sico["train"]}
 
 
@@ -56,4 +56,4 @@ def test_test_split_is_held_out_and_holds_the_separated_pieces(sico):
     train_fp = [(a.get_chemical_formula(), fingerprint(a)) for a in sico["train"]]
     assert dedupe(sico["test"], train_fp) == list(range(len(sico["test"])))
     formulas = {a.get_chemical_formula() for a in sico["test"]}
-    assert {"Si12", "C14", "C28", "O12Si6", "C8"} <= formulas
+    assert {"Si12", "C14", "C28", "O12Si6", "C8", "Li2"} <= formulas  # pieces and μ_Li (bcc Li)
