@@ -1,10 +1,11 @@
 """Sampling plan ``sico`` (Si, O, C, Li): the Si/C contacts of issue 16, with SiOx, drawn from the recipes.
 
 ``si_graphene`` / ``si_graphite``: the recipes' film (Si(111), 2 layers = 2 bilayers, termination 1, bare)
-on graphene and on AB graphite. The recipes' matched cells (≤ 250 Å²) are for the queue; here the contact is
-cut to the smallest coincidence cell: Si(111) √3×√3 R30° (6.65 Å, 12 Si) strained −2.0 % onto graphene
-√7×√7 R19.1° (6.52 Å, 14 C) — the recipes' convention: the film is strained, the substrate is not. With AB
-graphite under it (28 C) the cell has 40 atoms.
+on graphene and on AB graphite, in the recipes' own matched coincidence cell: Si(111) √3×√3 R30° (6.65 Å,
+12 Si) strained −2.0 % onto graphene √7×√7 R19.1° (6.52 Å, 14 C) — the film is strained, the substrate is
+not (``build_recipe('si_graphene')`` gives this 26-atom cell; ``si_graphite`` the same cell over 4 sheets,
+68 atoms). Here graphite is cut to its top AB pair (28 C, 40 atoms): the Si–C contact sees the sheets
+below only through dispersion, which the D3 baseline carries, and the C–C interlayer is lisic's.
 
 ``sio2_graphene``: the recipe's α-quartz (0001) film (2 layers, Si6 O12, bare O-terminated faces) on 2×2
 graphene (4.93 Å; film strain +0.2 %): 26 atoms.
