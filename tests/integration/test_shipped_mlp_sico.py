@@ -102,9 +102,9 @@ def test_engine_table_against_own_cp2k_on_the_recipes_cells(store):
 
 @MISSED
 @pytest.mark.parametrize("case", [c for c in CASES if c != "sio2_graphene_wsep_2p5_cp2k"])
-def test_engine_within_bounds_of_own_cp2k(store, case):
-    from contactflow.validation.maker import ValidationMaker
-    from contactflow.validation.cases import all_cases
+def test_engine_within_bounds_of_own_cp2k(case):
+    # the shipped record's figures (the table test above checks they are what the committee gives now)
+    from contactflow.engines.auto import load_record
 
-    doc = ValidationMaker(engine=SPEC).compute(all_cases()[case])
-    assert doc.status == "pass", (doc.signed_error, doc.tolerance)
+    c = load_record()["engines"][SPEC]["cases"][case]
+    assert c["status"] == "pass", (c["signed_error"], c["tolerance"])

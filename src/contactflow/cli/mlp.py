@@ -53,15 +53,15 @@ def dataset_label(
     maker = DFTLabelMaker(engine=engine, dataset=dataset or plan, split=split, compute_stress=stress,
                           calculator_kwargs={"overrides": sets} if sets else {})
     maker.check()
-    if write_dir is not None:
+    out_file = Path(write_dir) / f"{split}.extxyz" if write_dir is not None else None
+    if out_file is not None:
         # The file may hold labels this store has never seen (shipped data, another CONTACTFLOW_HOME): load
         # them first, so the labelling skips them (same doc_key / fingerprint) and the rewrite keeps them.
         from contactflow.jobs.label import import_extxyz
 
-        known = Path(write_dir) / f"{split}.extxyz"
-        if known.is_file() and known.stat().st_size:
-            n_known = import_extxyz(known, maker.dataset, split, engine)
-            err_console.print(f"{known}: {n_known} labelled configurations already there (kept, not relabelled)")
+        if out_file.is_file() and out_file.stat().st_size:
+            n_known = import_extxyz(out_file, maker.dataset, split, engine)
+            err_console.print(f"{out_file}: {n_known} labelled configurations already there (kept, not relabelled)")
     configs = get_plan(plan, split, seed)
     configs.sort(key=len)
     if limit:
@@ -71,8 +71,8 @@ def dataset_label(
 
         def step(i: int, n: int, doc) -> None:
             prog.update(task, completed=i, total=n)
-            if write_dir is not None and doc.state == "successful":
-                write_extxyz(load_labels(maker.dataset, split), Path(write_dir) / f"{split}.extxyz")
+            if out_file is not None and doc.state == "successful":
+                write_extxyz(load_labels(maker.dataset, split), out_file)
 
         docs = maker.compute(configs, progress=step)
     bad = [d for d in docs if d.state == "failed"]

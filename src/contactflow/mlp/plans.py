@@ -108,14 +108,15 @@ def lisic(split: str = "train", seed: int = 0, md_engine: str = "chgnet") -> lis
 PLANS: dict[str, Callable[..., list[Atoms]]] = {"lisic": lisic}
 
 
-def _oxide_plans() -> dict[str, Callable[..., list[Atoms]]]:
+def _more_plans() -> dict[str, Callable[..., list[Atoms]]]:
+    """The issue-16 plans (``sico``, ``snoc``, ``feoc``), in their own modules."""
     from contactflow.mlp.plans_oxides import PLANS as OXIDES
     from contactflow.mlp.plans_sico import PLANS as SICO
 
     return {**SICO, **OXIDES}
 
 
-PLANS.update(_oxide_plans())
+PLANS.update(_more_plans())
 
 
 def plan(name: str, split: str = "train", seed: int = 0, **kwargs) -> list[Atoms]:

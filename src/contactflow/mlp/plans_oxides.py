@@ -54,12 +54,33 @@ def _atoms(s: Structure, magnetic: bool = False) -> Atoms:
     return a
 
 
-def _stack(substrate: Structure, film: Structure, gap_A: float, shift=None) -> tuple[Atoms, list[int]]:
+def _stack(substrate: Structure, film: Structure, gap_A: float, shift=None,
+           shift_frac: Sequence[float] | None = None) -> tuple[Atoms, list[int]]:
+    """``film`` ``gap_A`` above ``substrate``, shifted in-plane by ``shift`` (Cartesian, Å) or ``shift_frac``
+    (fractions of the substrate's a, b); Atoms and the film's indices."""
     from contactflow.structures import stack_interface
 
+    if shift_frac is not None:
+        shift = substrate.lattice.get_cartesian_coords([shift_frac[0], shift_frac[1], 0.0])
     iface = stack_interface(substrate, film, gap_A=gap_A, vacuum_A=VACUUM_A, in_plane_shift=shift, min_cross_A=1.5)
     film_idx = [i for i, lab in enumerate(iface.site_properties["interface_label"]) if lab == "film"]
     return _atoms(iface, magnetic=True), film_idx
+
+
+def _others(n: int, idx: Sequence[int]) -> list[int]:
+    """Indices 0 … n−1 not in ``idx`` (the substrate of a stacked cell, given the film's)."""
+    skip = set(idx)
+    return [i for i in range(n) if i not in skip]
+
+
+def onto_lattice(film: Structure, matrix, substrate: Structure) -> Structure:
+    """``film`` in the in-plane supercell ``matrix`` ((m00, m01), (m10, m11)), given the substrate's in-plane
+    lattice with fractional coordinates kept: the film takes the strain (the recipes' convention)."""
+    (m00, m01), (m10, m11) = matrix
+    f = film.copy()
+    f.make_supercell([[m00, m01, 0], [m10, m11, 0], [0, 0, 1]])
+    g = substrate.lattice.matrix
+    return Structure(Lattice(np.array([g[0], g[1], f.lattice.matrix[2]])), f.species, f.frac_coords)
 
 
 def _with_film_magmoms(atoms: Atoms) -> Atoms:
@@ -98,11 +119,7 @@ def sno2_110_film() -> Structure:
 
     slab = next(m.slab for m in make_slabs(load_bulk("SnO2"), (1, 1, 0), layers=1, vacuum_A=VACUUM_A)
                 if m.termination.split("_")[1] == "O2")
-    (m00, m01), (m10, m11) = SNO2_FILM_SUPERCELL
-    slab.make_supercell([[m00, m01, 0], [m10, m11, 0], [0, 0, 1]])
-    g = graphene_under_sno2().lattice.matrix
-    lat = Lattice(np.array([g[0], g[1], slab.lattice.matrix[2]]))
-    return Structure(lat, slab.species, slab.frac_coords)
+    return onto_lattice(slab, SNO2_FILM_SUPERCELL, graphene_under_sno2())
 
 
 def graphene_under_sno2() -> Structure:
@@ -113,9 +130,7 @@ def graphene_under_sno2() -> Structure:
 
 def sno2_graphene(gap_A: float = 3.0, shift_frac: Sequence[float] = (0.0, 0.0)) -> tuple[Atoms, list[int]]:
     """SnO2(110) trilayer on graphene (54 atoms), film ``gap_A`` above the sheet, shifted by ``shift_frac``."""
-    sub = graphene_under_sno2()
-    shift = sub.lattice.get_cartesian_coords([shift_frac[0], shift_frac[1], 0.0])
-    return _stack(sub, sno2_110_film(), gap_A, shift)
+    return _stack(graphene_under_sno2(), sno2_110_film(), gap_A, shift_frac=shift_frac)
 
 
 def sn_cluster(n: int = 4):
@@ -287,7 +302,7 @@ def li_in_gap(atoms: Atoms, film_idx: Sequence[int], n: int = 2, min_dist_A: flo
     from contactflow.structures.li_sites import find_interstitial_sites
 
     s = AseAtomsAdaptor.get_structure(Atoms(atoms.get_chemical_symbols(), atoms.positions, cell=atoms.cell, pbc=True))
-    sub = [i for i in range(len(atoms)) if i not in set(film_idx)]
+    sub = _others(len(atoms), film_idx)
     lo, hi = atoms.positions[sub, 2].max() - 0.3, atoms.positions[list(film_idx), 2].min() + 0.3
     sites = find_interstitial_sites(s, min_dist_A=min_dist_A, max_dist_A=3.5, symmetry_reduce=False, z_window_A=(lo, hi))
     out = []
@@ -366,7 +381,7 @@ def snoc(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
         if md:
             out += sampling.md_snapshots(base, md_engine, 600.0, n_frames=1 if test else 3, interval=20,
                                          seed=s0 + 20 + len(out) % 7, system=sy)
-        sheet_idx = [i for i in range(len(base)) if i not in cl]
+        sheet_idx = _others(len(base), cl)
         lis = li_near(base, sheet_idx, cl, n=3)
         out += _t(lis[2:3] if test else lis[:2], "li_insertion", sy)
         bare = _atoms(sheet)
@@ -405,7 +420,7 @@ def feoc(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
             out += _keep_moments(base, sampling.md_snapshots(base, md_engine, 600.0, n_frames=2, interval=20,
                                                              seed=s0 + 11 + k, system=sy))
         if not test or reg == "coupled":
-            sheet_idx = [i for i in range(len(base)) if i not in film]
+            sheet_idx = _others(len(base), film)
             lis = li_near(base, sheet_idx, film, n=2, min_dist_A=1.9)
             out += _t(lis[1:2] if test else lis[:1], "li_insertion", sy)
     # the same fragment over pristine graphene (no Fe–O–C bond: the weak-contact reference)

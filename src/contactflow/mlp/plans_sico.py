@@ -21,10 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from ase import Atoms
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Structure
 
 from contactflow.mlp import sampling
-from contactflow.mlp.plans_oxides import _atoms, _stack, _unique, li_in_gap
+from contactflow.mlp.plans_oxides import _atoms, _others, _stack, _unique, li_in_gap, onto_lattice
 
 VACUUM_A = 15.0
 LI_GAP_A = 4.2  # opening at which Li is put into the Si/C gap (room for Li at 1.7–3.5 Å from both sides)
@@ -32,16 +32,6 @@ QUARTZ_LI_GAP_A = 4.0  # the same for the SiO2/C gap
 SI_FILM_SUPERCELL = ((1, 1), (-1, 2))  # √3×√3 R30° of the Si(111) 1×1 cell (60° convention)
 GRAPHENE_UNDER_SI = ((2, 1), (-1, 3))  # √7×√7 R19.1° of graphene (60° convention)
 HEX120_TO_60 = ((1, 0), (1, 1))  # a hexagonal 120° cell (quartz, graphite) → the same cell in the 60° convention
-
-
-def _onto(film: Structure, matrix, substrate: Structure) -> Structure:
-    """``film`` in the supercell ``matrix``, given the substrate's in-plane lattice (fractional coordinates
-    kept: the film takes the strain)."""
-    (m00, m01), (m10, m11) = matrix
-    f = film.copy()
-    f.make_supercell([[m00, m01, 0], [m10, m11, 0], [0, 0, 1]])
-    g = substrate.lattice.matrix
-    return Structure(Lattice(np.array([g[0], g[1], f.lattice.matrix[2]])), f.species, f.frac_coords)
 
 
 def graphene_sqrt7() -> Structure:
@@ -56,7 +46,7 @@ def graphite_sqrt7() -> Structure:
 
     slab = make_slabs(load_bulk("graphite"), (0, 0, 1), layers=1, vacuum_A=VACUUM_A)[0].slab  # 2 sheets, 120°
     m = np.array(GRAPHENE_UNDER_SI) @ np.array(HEX120_TO_60)  # the √7 cell in graphite's 120° basis
-    return _onto(slab, m.tolist(), graphene_sqrt7())
+    return onto_lattice(slab, m.tolist(), graphene_sqrt7())
 
 
 def si111_film() -> Structure:
@@ -65,7 +55,7 @@ def si111_film() -> Structure:
     from contactflow.structures import load_bulk, make_slabs
 
     slab = make_slabs(load_bulk("Si"), (1, 1, 1), layers=2, vacuum_A=VACUUM_A, termination=1)[0].slab
-    return _onto(slab, SI_FILM_SUPERCELL, graphene_sqrt7())
+    return onto_lattice(slab, SI_FILM_SUPERCELL, graphene_sqrt7())
 
 
 def quartz_film() -> Structure:
@@ -73,23 +63,20 @@ def quartz_film() -> Structure:
     from contactflow.structures import graphene_sheet, load_bulk, make_slabs
 
     slab = make_slabs(load_bulk("SiO2"), (0, 0, 1), layers=2, vacuum_A=VACUUM_A)[0].slab
-    return _onto(slab, HEX120_TO_60, graphene_sheet((2, 2)))
+    return onto_lattice(slab, HEX120_TO_60, graphene_sheet((2, 2)))
 
 
 def si_on_carbon(gap_A: float = 3.0, shift_frac: Sequence[float] = (0.0, 0.0), graphite: bool = False
                  ) -> tuple[Atoms, list[int]]:
     """Si(111) √3 on graphene √7 (26 atoms) or on AB graphite (40), ``gap_A`` above, shifted by ``shift_frac``."""
     sub = graphite_sqrt7() if graphite else graphene_sqrt7()
-    shift = sub.lattice.get_cartesian_coords([shift_frac[0], shift_frac[1], 0.0])
-    return _stack(sub, si111_film(), gap_A, shift)
+    return _stack(sub, si111_film(), gap_A, shift_frac=shift_frac)
 
 
 def quartz_on_graphene(gap_A: float = 3.0, shift_frac: Sequence[float] = (0.0, 0.0)) -> tuple[Atoms, list[int]]:
     from contactflow.structures import graphene_sheet
 
-    sub = graphene_sheet((2, 2))
-    shift = sub.lattice.get_cartesian_coords([shift_frac[0], shift_frac[1], 0.0])
-    return _stack(sub, quartz_film(), gap_A, shift)
+    return _stack(graphene_sheet((2, 2)), quartz_film(), gap_A, shift_frac=shift_frac)
 
 
 def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: bool = True) -> list[Atoms]:
@@ -120,7 +107,7 @@ def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
         out.append(tag(si_on_carbon(LI_GAP_A)[0], "traction", sy))
     # the film and the sheet alone in the same cell (W_sep references)
     out += sampling.rattled(eq[film], 0.04, 1 if test else 2, seed=s0 + 4, system=sy)
-    sheet = eq[[i for i in range(len(eq)) if i not in set(film)]]
+    sheet = eq[_others(len(eq), film)]
     out += sampling.rattled(sheet, 0.04, 1, seed=s0 + 5, system=sy)
     # Si(111)/AB graphite (recipe si_graphite): one opening each (40 atoms; the second sheet is lisic's)
     out.append(tag(si_on_carbon(2.6 if test else 2.8, graphite=True)[0], "traction", "Si/graphite"))
@@ -140,10 +127,9 @@ def sico(split: str = "train", seed: int = 0, md_engine: str = "chgnet", md: boo
     if test:  # the separated pieces, unrattled: rigid W_sep = (E_film + E_substrate − E_interface) / A on test cells
         gt = si_on_carbon(2.6, graphite=True)
         out += [tag(a, "traction", s) for a, s in ((eq[film], "Si/graphene"), (sheet, "Si/graphene"),
-                                                     (gt[0][[i for i in range(len(gt[0])) if i not in set(gt[1])]],
-                                                      "Si/graphite"), (qeq[qfilm], "SiO2/graphene"),
-                                                     (qeq[[i for i in range(len(qeq)) if i not in set(qfilm)]],
-                                                      "SiO2/graphene"))]
+                                                     (gt[0][_others(len(gt[0]), gt[1])], "Si/graphite"),
+                                                     (qeq[qfilm], "SiO2/graphene"),
+                                                     (qeq[_others(len(qeq), qfilm)], "SiO2/graphene"))]
     # bcc Li (a = 3.44 Å): μ_Li for the insertion energies (test: the ideal cell; train: strained, rattled)
     from ase.build import bulk
 
