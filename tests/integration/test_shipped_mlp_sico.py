@@ -76,6 +76,11 @@ def test_committee_spread_ranks_the_true_force_error(test_errors, system):
     assert test_errors[system]["uncertainty_force_error_spearman"] >= 0.5, test_errors[system]
 
 
+@MISSED
+def test_committee_spread_ranks_the_force_error_on_sio2_graphene(test_errors):
+    assert test_errors["SiO2/graphene"]["uncertainty_force_error_spearman"] >= 0.5  # measured 0.499
+
+
 def test_engine_table_against_own_cp2k_on_the_recipes_cells(store):
     from contactflow.cli import app
 
